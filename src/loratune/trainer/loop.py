@@ -1,0 +1,209 @@
+"""One trial, top to bottom: add a fresh LoRA adapter to the resident base model, train it,
+evaluate it every epoch, measure it, and take the adapter off again.
+
+The base model is loaded once per process and never modified: LoRA weights are the only
+trainable parameters, and `unload()` removes the injected layers after the trial, so the
+next trial starts from the same pristine weights without a reload.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from loratune.models import BaseModel
+from loratune.space import Config
+from loratune.tasks import Task
+from loratune.trainer import memory
+from loratune.trainer.batches import collate, encode_examples, length_grouped_batches
+from loratune.trainer.evaluate import Decoder, accuracy, maybe_autocast
+
+# Called after every optimiser step: (epoch, step, steps_per_epoch, loss).
+StepCallback = Callable[[int, int, int, float], None]
+# Called after every epoch with (epoch, validation accuracy); returning False stops the trial.
+EpochCallback = Callable[[int, float], bool]
+
+
+class TrialFailed(RuntimeError):
+    """A trial that cannot finish (NaN loss, out of memory); the sweep records it and goes on."""
+
+
+@dataclass
+class TrialResult:
+    accuracy: float  # test accuracy after the last epoch trained
+    curve: list[float]  # validation accuracy after each epoch
+    train_loss: list[float]  # mean training loss of each epoch
+    latency: float  # seconds per training epoch
+    training_time_seconds: float
+    eval_seconds: float
+    wall_seconds: float
+    cost: float
+    device: str
+    tokens_per_second: float  # training tokens (padding excluded) per second
+    peak_memory_mb: float
+    trainable_params: int
+    epochs_run: int
+    stopped_early: bool = False
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def metrics(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k not in ("curve", "train_loss", "extra")}
+
+
+def lora_config(config: Config) -> object:
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=config.rank,
+        lora_alpha=config.alpha,
+        lora_dropout=config.dropout,
+        target_modules=list(config.target_modules),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+
+
+def _completion_loss(decoder: Decoder, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Cross-entropy on completion tokens only; the LM head runs only at those positions."""
+    hidden, _ = decoder(
+        batch["input_ids"], batch["attention_mask"], _positions(batch["attention_mask"])
+    )
+    labels = batch["labels"][:, 1:]
+    where = labels != -100
+    logits = decoder.head(hidden[:, :-1][where]).float()
+    return torch.nn.functional.cross_entropy(logits, labels[where])
+
+
+def _positions(mask: torch.Tensor) -> torch.Tensor:
+    return (mask.cumsum(-1) - 1).clamp(min=0)
+
+
+def run_trial(
+    base: BaseModel,
+    task: Task,
+    config: Config,
+    price_per_hour: float = 0.0,
+    on_step: StepCallback | None = None,
+    on_epoch: EpochCallback | None = None,
+    save_adapter: str | Path | None = None,
+) -> TrialResult:
+    """Train and evaluate one config. Raises TrialFailed on a NaN loss or out of memory."""
+    from peft import get_peft_model
+
+    start = time.perf_counter()
+    memory.reset_peak(base.device)
+    torch.manual_seed(config.seed)
+    rng = random.Random(config.seed)
+    tok = base.tokenizer
+    rows = encode_examples(task.train, tok, config.max_length)
+    model = get_peft_model(base.model, lora_config(config))
+    try:
+        # LoRA weights in fp32 so AdamW's small updates are not lost to bf16 rounding.
+        trainable = [p for p in model.parameters() if p.requires_grad]
+        for p in trainable:
+            p.data = p.data.float()
+        n_trainable = sum(p.numel() for p in trainable)
+        causal = model.get_base_model()
+        decoder = Decoder(causal)
+        optim = torch.optim.AdamW(
+            trainable, lr=config.learning_rate, weight_decay=config.weight_decay
+        )
+        steps_per_epoch = math.ceil(len(rows) / config.batch_size)
+        schedule = _warmup_linear(optim, steps_per_epoch * config.epochs)
+        curve: list[float] = []
+        losses: list[float] = []
+        train_seconds = eval_seconds = 0.0
+        tokens = 0
+        stopped = False
+        for epoch in range(config.epochs):
+            t0 = time.perf_counter()
+            model.train()
+            epoch_loss = 0.0
+            batches = length_grouped_batches(rows, config.batch_size, rng)
+            for step, rows_b in enumerate(batches):
+                batch = collate(rows_b, tok.pad_token_id, base.device)  # type: ignore[attr-defined]
+                with maybe_autocast(base.device, base.autocast):
+                    loss = _completion_loss(decoder, batch)
+                if not torch.isfinite(loss):
+                    raise TrialFailed(f"loss is {loss.item()} at epoch {epoch + 1} step {step + 1}")
+                loss.backward()
+                optim.step()
+                schedule.step()
+                optim.zero_grad(set_to_none=True)
+                tokens += int(batch["attention_mask"].sum())
+                epoch_loss += loss.item()
+                if on_step:
+                    on_step(epoch, step, len(batches), loss.item())
+            train_seconds += time.perf_counter() - t0
+            losses.append(epoch_loss / len(batches))
+            t0 = time.perf_counter()
+            val = task.validation or task.test
+            curve.append(
+                accuracy(causal, tok, task, val, base.device, base.autocast, config.max_length)
+            )
+            eval_seconds += time.perf_counter() - t0
+            if (
+                on_epoch is not None
+                and not on_epoch(epoch, curve[-1])
+                and epoch < config.epochs - 1
+            ):
+                stopped = True
+                break
+        t0 = time.perf_counter()
+        test_acc = accuracy(
+            causal, tok, task, task.test, base.device, base.autocast, config.max_length
+        )
+        eval_seconds += time.perf_counter() - t0
+        if save_adapter:
+            model.save_pretrained(str(save_adapter))
+    except torch.OutOfMemoryError as exc:
+        raise TrialFailed(f"out of memory on {base.device}: {str(exc).splitlines()[0]}") from exc
+    except RuntimeError as exc:
+        if "out of memory" in str(exc).lower():
+            raise TrialFailed(f"out of memory on {base.device}") from exc
+        raise
+    finally:
+        # Take the adapter off so the resident base model is pristine for the next trial.
+        base.model = model.unload()
+    wall = time.perf_counter() - start
+    return TrialResult(
+        accuracy=test_acc,
+        curve=curve,
+        train_loss=losses,
+        latency=train_seconds / len(curve),
+        training_time_seconds=train_seconds,
+        eval_seconds=eval_seconds,
+        wall_seconds=wall,
+        cost=wall / 3600.0 * price_per_hour,
+        device=str(base.device),
+        tokens_per_second=tokens / train_seconds if train_seconds > 0 else 0.0,
+        peak_memory_mb=memory.peak_mb(base.device),
+        trainable_params=n_trainable,
+        epochs_run=len(curve),
+        stopped_early=stopped,
+    )
+
+
+def _warmup_linear(optim: torch.optim.Optimizer, total: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """10% linear warm-up then linear decay to zero: the usual short-run LoRA schedule."""
+    warm = max(1, total // 10)
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        return max(0.0, (total - step) / max(1, total - warm))
+
+    return torch.optim.lr_scheduler.LambdaLR(optim, factor)
+
+
+def zero_shot_accuracy(base: BaseModel, task: Task, max_length: int = 192) -> float:
+    """Test accuracy of the base model with no adapter: the floor a trial must beat."""
+    return accuracy(
+        base.model, base.tokenizer, task, task.test, base.device, base.autocast, max_length
+    )

@@ -1,0 +1,60 @@
+"""Shared fixtures: a tiny random-init model and a small generated task, both fast on a CPU."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from loratune.tasks import DomainSpec, Task, build_task
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+LABELS = ("billing", "technical", "shipping", "account")
+CUES = {
+    "billing": ["charged twice", "invoice is wrong", "payment failed"],
+    "technical": ["app crashes", "error code shows", "screen freezes"],
+    "shipping": ["package is late", "tracking is stuck", "parcel lost"],
+    "account": ["cannot log in", "reset my password", "change my email"],
+}
+
+
+def _sample(rng: random.Random) -> tuple[str, str]:
+    label = rng.choice(LABELS)
+    return f"Customer {rng.randint(1, 9999)}: {rng.choice(CUES[label])}.", label
+
+
+TOY_SPEC = DomainSpec(
+    "toy",
+    "classification",
+    "Classify the ticket as one of: billing, technical, shipping, account.",
+    _sample,
+    LABELS,
+)
+
+
+def _extract_sample(rng: random.Random) -> tuple[str, str]:
+    amount = rng.randint(1, 99)
+    return f"Order {rng.randint(100, 999)} costs ${amount} today.", f"${amount}"
+
+
+TOY_EXTRACT_SPEC = DomainSpec("toy_extract", "extraction", "Extract the price.", _extract_sample)
+
+
+@pytest.fixture(scope="session")
+def tiny_base():
+    from loratune.models import load_base_model
+
+    return load_base_model("tiny-llama", device="cpu", bf16=False)
+
+
+@pytest.fixture(scope="session")
+def toy_task() -> Task:
+    return build_task(TOY_SPEC, seed=0, n_train=16, n_val=8, n_test=16)
+
+
+@pytest.fixture(scope="session")
+def toy_extract_task() -> Task:
+    return build_task(TOY_EXTRACT_SPEC, seed=0, n_train=16, n_val=8, n_test=12)

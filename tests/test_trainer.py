@@ -1,0 +1,125 @@
+import math
+
+import pytest
+import torch
+
+from loratune.space import Config
+from loratune.trainer import TrialFailed, run_trial, zero_shot_accuracy
+from loratune.trainer.batches import IGNORE, collate, encode_examples
+from loratune.trainer.evaluate import Decoder, score_labels
+
+CFG = Config(rank=4, alpha=8, learning_rate=1e-2, epochs=2, batch_size=4)
+
+
+def _weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def test_trial_records_every_measure(tiny_base, toy_task):
+    result = run_trial(tiny_base, toy_task, CFG)
+    assert 0.0 <= result.accuracy <= 1.0
+    assert len(result.curve) == 2 and len(result.train_loss) == 2
+    assert math.isclose(result.latency * 2, result.training_time_seconds)
+    assert result.wall_seconds >= result.training_time_seconds + result.eval_seconds - 1e-6
+    assert result.tokens_per_second > 0 and result.peak_memory_mb > 0
+    assert result.device == "cpu" and result.cost == 0.0
+    # LoRA on q/v of 2 layers, hidden 64, kv 2 heads of 16: A (4x64) + B (64x4 or 32x4)
+    assert result.trainable_params == 2 * (4 * 64 + 64 * 4) + 2 * (4 * 64 + 32 * 4)
+
+
+def test_base_model_is_pristine_after_trials(tiny_base, toy_task):
+    before = _weights(tiny_base.model)
+    run_trial(tiny_base, toy_task, CFG)
+    run_trial(tiny_base, toy_task, Config(rank=8, alpha=8, learning_rate=1e-3, epochs=1))
+    after = _weights(tiny_base.model)
+    assert before.keys() == after.keys()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert not any("lora" in name for name, _ in tiny_base.model.named_modules())
+
+
+def test_same_seed_same_result(tiny_base, toy_task):
+    a = run_trial(tiny_base, toy_task, CFG)
+    b = run_trial(tiny_base, toy_task, CFG)
+    assert a.train_loss == b.train_loss and a.accuracy == b.accuracy
+
+
+def test_training_lowers_the_loss(tiny_base, toy_task):
+    r = run_trial(
+        tiny_base, toy_task, Config(rank=8, alpha=16, learning_rate=3e-2, epochs=4, batch_size=4)
+    )
+    assert r.train_loss[-1] < r.train_loss[0]
+
+
+def test_cost_is_device_hours_times_price(tiny_base, toy_task):
+    r = run_trial(tiny_base, toy_task, CFG, price_per_hour=3.6)
+    assert math.isclose(r.cost, r.wall_seconds / 1000, rel_tol=1e-9)
+
+
+def test_nan_loss_fails_the_trial_and_frees_the_base(tiny_base, toy_task):
+    with pytest.raises(TrialFailed, match="loss is nan"):
+        run_trial(
+            tiny_base,
+            toy_task,
+            Config(rank=4, alpha=8, learning_rate=0.9, epochs=1, batch_size=4),
+            on_step=_poison(tiny_base),
+        )
+    assert not any("lora" in name for name, _ in tiny_base.model.named_modules())
+
+
+def _poison(base):
+    """Turn every LoRA B weight to NaN after the first step, as a diverging run would."""
+
+    def on_step(epoch, step, steps, loss):
+        for name, p in base.model.named_parameters():
+            if "lora_B" in name:
+                p.data.fill_(float("nan"))
+
+    return on_step
+
+
+def test_epoch_callback_can_stop_early(tiny_base, toy_task):
+    r = run_trial(
+        tiny_base,
+        toy_task,
+        Config(rank=4, alpha=8, learning_rate=1e-2, epochs=3, batch_size=4),
+        on_epoch=lambda epoch, acc: False,
+    )
+    assert r.epochs_run == 1 and r.stopped_early
+
+
+def test_extraction_task_runs_and_saves_adapter(tiny_base, toy_extract_task, tmp_path):
+    r = run_trial(tiny_base, toy_extract_task, CFG, save_adapter=tmp_path / "adapter")
+    assert 0.0 <= r.accuracy <= 1.0
+    assert (tmp_path / "adapter" / "adapter_config.json").exists()
+
+
+def test_zero_shot_in_range(tiny_base, toy_task):
+    assert 0.0 <= zero_shot_accuracy(tiny_base, toy_task) <= 1.0
+
+
+def test_loss_masks_prompt_tokens(tiny_base, toy_task):
+    rows = encode_examples(toy_task.train[:2], tiny_base.tokenizer, 192)
+    batch = collate(rows, tiny_base.tokenizer.pad_token_id, torch.device("cpu"))
+    for i, r in enumerate(rows):
+        labels = batch["labels"][i]
+        assert (labels[: r.n_prompt] == IGNORE).all()
+        assert labels[len(r.input_ids) - 1] == tiny_base.tokenizer.eos_token_id
+
+
+def test_cached_label_scores_match_full_forward(tiny_base):
+    """The shared-prompt cache must give the same log-likelihoods as scoring each pair whole."""
+    model = tiny_base.model
+    tok = tiny_base.tokenizer
+    prompts = [tok("Ticket: my app crashes\nAnswer:")["input_ids"], tok("Hi\nAnswer:")["input_ids"]]
+    labels = [
+        tok(" billing")["input_ids"] + [tok.eos_token_id],
+        tok(" technical support")["input_ids"] + [tok.eos_token_id],
+    ]
+    got = score_labels(Decoder(model), prompts, labels, tok.pad_token_id, torch.device("cpu"))
+    for i, p in enumerate(prompts):
+        for j, lab in enumerate(labels):
+            ids = torch.tensor([p + lab])
+            with torch.no_grad():
+                logp = model(ids).logits.float().log_softmax(-1)[0]
+            want = sum(logp[len(p) - 1 + t, lab[t]].item() for t in range(len(lab)))
+            assert math.isclose(got[i, j].item(), want, rel_tol=1e-4, abs_tol=1e-4)
