@@ -25,6 +25,7 @@ def sweep(
     seed: int = 0,
     device: str | None = None,
     price_per_hour: float = 0.0,
+    n_train: int = 100,
     progress: Progress | None = None,
 ) -> list[TrialRecord]:
     """Run the whole grid, or `n` configs of it spread by a Sobol design; returns all records.
@@ -45,6 +46,7 @@ def sweep(
         seed=seed,
         device=device,
         price_per_hour=price_per_hour,
+        n_train=n_train,
         progress=progress,
     )
     configs = job.space.configs() if n is None else design_configs(job.space, n, seed)

@@ -30,6 +30,7 @@ StudyOpt = Annotated[
 Seed = Annotated[int, typer.Option(help="seed of data, design and training")]
 Device = Annotated[str | None, typer.Option(help="cuda, mps or cpu [default: best available]")]
 Price = Annotated[float, typer.Option(help="device price per hour, for cost")]
+NTrain = Annotated[int, typer.Option(help="training examples (the document's 100)")]
 
 
 @app.command()
@@ -54,6 +55,7 @@ def sweep(
     seed: Seed = 0,
     device: Device = None,
     price_per_hour: Price = 0.0,
+    n_train: NTrain = 100,
 ) -> None:
     """Train configs of a space for real and record every trial."""
     from loratune.api import sweep as run_sweep
@@ -72,6 +74,7 @@ def sweep(
             seed=seed,
             device=device,
             price_per_hour=price_per_hour,
+            n_train=n_train,
             progress=progress,
         )
     ok = [r for r in recs if r.ok]

@@ -1,0 +1,132 @@
+import json
+
+import pytest
+
+from loratune import api
+from loratune.api.context import prepare_job, run_configs
+from loratune.errors import LoratuneError
+from loratune.space import load_space
+from loratune.study import done_keys, export_rows, open_study, records, start_trial, write_jsonl
+from loratune.trainer import TrialFailed
+
+DOC_FIELDS = {
+    "timestamp",
+    "domain",
+    "rank",
+    "alpha",
+    "weight_decay",
+    "learning_rate",
+    "accuracy",
+    "latency",
+    "cost",
+    "device",
+    "training_time_seconds",
+}
+
+
+@pytest.fixture
+def data_csv(tmp_path):
+    rows = ["text,label"]
+    for i in range(80):
+        label = ["refund", "login", "delivery"][i % 3]
+        rows.append(f"message {i} about my {label} problem number {i * 7},{label}")
+    path = tmp_path / "tickets.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture
+def small_space(tmp_path):
+    path = tmp_path / "small.toml"
+    path.write_text(
+        "[grid]\nrank = [2, 4]\nlearning_rate = [1e-3, 1e-2]\n[fixed]\nepochs = 2\nbatch_size = 8\n"
+    )
+    return path
+
+
+def _sweep(tmp_path, data_csv, small_space, **kw):
+    return api.sweep(
+        data=data_csv,
+        model="tiny-llama",
+        space=small_space,
+        n_train=24,
+        storage=f"sqlite:///{tmp_path}/t.db",
+        study="s",
+        device="cpu",
+        **kw,
+    )
+
+
+def test_sweep_records_and_exports_every_trial(tmp_path, data_csv, small_space):
+    recs = _sweep(tmp_path, data_csv, small_space)
+    assert len(recs) == 4 and all(r.ok for r in recs)
+    assert all(len(r.curve) == 2 for r in recs)
+    study = open_study(f"sqlite:///{tmp_path}/t.db", "s", create=False)
+    rows = export_rows(study)
+    assert len(rows) == 4
+    for row in rows:
+        assert DOC_FIELDS <= set(row)
+        assert row["alpha"] == 2 * row["rank"] and row["device"] == "cpu"
+        assert row["provenance"]["packages"]["torch"]
+        assert row["seed"] == 0 and row["domain"] == "user-tickets"
+    out = tmp_path / "results.jsonl"
+    write_jsonl(rows, str(out))
+    assert [json.loads(line)["trial"] for line in out.read_text().splitlines()] == [0, 1, 2, 3]
+
+
+def test_existing_study_needs_resume(tmp_path, data_csv, small_space):
+    _sweep(tmp_path, data_csv, small_space, n=1)
+    with pytest.raises(LoratuneError, match="--resume"):
+        _sweep(tmp_path, data_csv, small_space)
+
+
+def test_resume_skips_finished_and_reruns_interrupted(tmp_path, data_csv, small_space):
+    _sweep(tmp_path, data_csv, small_space, n=2)
+    url = f"sqlite:///{tmp_path}/t.db"
+    study = open_study(url, "s", create=False)
+    space = load_space(small_space)
+    finished = done_keys(study)
+    left = next(
+        c
+        for c in space.configs()
+        if __import__("loratune.space").space.config_key(c) not in finished
+    )
+    start_trial(study, space, left, {})  # a trial in flight when the process died
+    recs = _sweep(tmp_path, data_csv, small_space, resume=True)
+    ok = [r for r in recs if r.ok]
+    assert len(ok) == 4  # two old, two new: the finished ones were not run again
+    assert len([r for r in recs if r.state == "failed"]) == 1  # the interrupted record stays
+
+
+def test_failed_trial_is_recorded_and_the_sweep_goes_on(tmp_path, data_csv, small_space):
+    job = prepare_job(
+        domain=None,
+        data=data_csv,
+        model="tiny-llama",
+        space=small_space,
+        storage=f"sqlite:///{tmp_path}/t.db",
+        study="f",
+        kind="sweep",
+        resume=False,
+        seed=0,
+        device="cpu",
+        price_per_hour=0.0,
+        n_train=24,
+    )
+    real = job.get_executor()
+
+    class Flaky:
+        device = "cpu"
+
+        def run(self, config, hooks):
+            if config.rank == 2 and config.learning_rate == 1e-2:
+                raise TrialFailed("loss is nan at epoch 1 step 3")
+            return real.run(config, hooks)
+
+    job.executor = Flaky()
+    recs = run_configs(job, load_space(small_space).configs(), "sweep")
+    assert [r.state for r in recs].count("failed") == 1
+    assert [r.state for r in recs].count("complete") == 3
+    failed = next(r for r in records(job.study) if r.state == "failed")
+    assert "nan" in failed.metrics["error"]
+    assert done_keys(job.study) == {r.metrics["config_key"] for r in recs}
