@@ -66,6 +66,14 @@ def open_study(
     return study
 
 
+def study_space(study: optuna.Study) -> Space | None:
+    """The space a loratune study was created with (stored on the study), or None."""
+    d = study.user_attrs.get("space_def")
+    if not d:
+        return None
+    return Space(d["name"], {k: tuple(v) for k, v in d["grid"].items()}, dict(d["fixed"]))
+
+
 def list_studies(storage: str | None) -> list[str]:
     url = storage or DEFAULT_STORAGE
     try:

@@ -133,17 +133,26 @@ def prepare_job(
     )
 
 
-def run_configs(job: Job, configs: Sequence[Config], phase: str) -> list[TrialRecord]:
-    """Train each config for real and record it; a failed trial is recorded and skipped past."""
+def run_configs(
+    job: Job,
+    configs: Sequence[Config],
+    phase: str,
+    attrs: Sequence[dict[str, Any]] | None = None,
+) -> list[TrialRecord]:
+    """Train each config for real and record it; a failed trial is recorded and skipped past.
+
+    `attrs[i]` is stored on config i's trial (autotune stores its prediction there).
+    """
     executor = job.get_executor()
     done: list[TrialRecord] = []
     for i, config in enumerate(configs):
         job.progress.trial_started(i, len(configs), config)
+        extra = attrs[i] if attrs else {}
         trial = start_trial(
             job.study,
             job.space,
             config,
-            {"phase": phase, "seed": job.seed, "provenance": provenance()},
+            {"phase": phase, "seed": job.seed, "provenance": provenance(), **extra},
         )
 
         def on_epoch(epoch: int, acc: float, trial: optuna.Trial = trial) -> bool:

@@ -103,5 +103,98 @@ def export(
     console.print(f"wrote {len(rows)} trials from {len(names)} studies to {path}")
 
 
+@app.command()
+def autotune(
+    domain: Domain = None,
+    data: Data = None,
+    model: Model = "smollm2-135m",
+    space: SpaceOpt = "default",
+    explore: Annotated[int, typer.Option(help="configs explored by a Sobol design")] = 12,
+    verify: Annotated[int, typer.Option(help="top predicted configs trained for real")] = 5,
+    rule: Annotated[
+        str, typer.Option(help="top-k (predicted mean) or ei (expected improvement)")
+    ] = "top-k",
+    storage: Storage = None,
+    study: StudyOpt = None,
+    grid_study: Annotated[
+        str | None, typer.Option(help="full-grid sweep study to validate against")
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="continue an interrupted autotune")] = False,
+    seed: Seed = 0,
+    device: Device = None,
+    price_per_hour: Price = 0.0,
+    n_train: NTrain = 100,
+    out: Annotated[Path | None, typer.Option(help="report folder [default: runs/<study>]")] = None,
+) -> None:
+    """Explore a few configs, predict the whole grid, verify the top few, and report."""
+    from loratune.api import autotune as run_autotune
+    from loratune.cli.progress import RichProgress
+    from loratune.cli.render import predictions_table, print_validation
+
+    with RichProgress(console, "explore") as progress:
+        result = run_autotune(
+            domain,
+            data=data,
+            model=model,
+            space=space,
+            explore=explore,
+            verify=verify,
+            rule=rule,
+            storage=storage,
+            study=study,
+            grid_study=grid_study,
+            resume=resume,  # type: ignore[arg-type]
+            seed=seed,
+            device=device,
+            price_per_hour=price_per_hour,
+            n_train=n_train,
+            out=out,
+            progress=progress,
+        )
+    console.print(predictions_table(result.predictions, "Predicted grid (top 10)", limit=10))
+    print_validation(console, result.validation)
+    b = result.best
+    console.print(
+        f"[bold]best config:[/bold] {b.config.describe()} "
+        f"accuracy {b.accuracy:.3f} ({b.metrics.get('phase')})"
+    )
+    console.print(f"report: {result.report_dir / 'report.html' if result.report_dir else '-'}")
+
+
+@app.command()
+def predict(
+    study: StudyOpt = None,
+    storage: Storage = None,
+    top: Annotated[int, typer.Option(help="rows of the ranked table")] = 20,
+    seed: Seed = 0,
+) -> None:
+    """Fit the predictor on a study and predict every untried config of its space."""
+    from loratune.api import predict as run_predict
+    from loratune.cli.render import predictions_table
+
+    preds, front = run_predict(study, storage=storage, seed=seed)
+    untried = [p for p in preds if not p.tried]
+    console.print(
+        predictions_table(untried, f"Untried configs, best predicted first ({len(untried)})", top)
+    )
+    console.print(
+        predictions_table(front, "Pareto front: accuracy vs seconds per epoch", len(front))
+    )
+
+
+@app.command()
+def validate(
+    study: StudyOpt = None,
+    storage: Storage = None,
+    grid_study: Annotated[str | None, typer.Option(help="full-grid sweep study")] = None,
+) -> None:
+    """Statistics of an autotune study: predicted vs actual, regret, speedup."""
+    from loratune.api.validate import latest_autotune_study, validate_study
+    from loratune.cli.render import print_validation
+
+    name = study or latest_autotune_study(storage)
+    print_validation(console, validate_study(name, storage, grid_study=grid_study))
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -1,0 +1,3 @@
+from loratune.cli import main
+
+main()

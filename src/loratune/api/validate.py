@@ -1,0 +1,151 @@
+"""`loratune validate`: how good were autotune's predictions and pick? Read from the study only.
+
+Every number comes from recorded trials: predictions were stored on each verify trial before
+it trained, so predicted-vs-actual is an honest out-of-sample test.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from loratune import stats
+from loratune.errors import LoratuneError
+from loratune.space import Space, config_key
+from loratune.study import (
+    TrialRecord,
+    list_studies,
+    open_study,
+    records,
+    study_name,
+    study_space,
+)
+
+
+def find_grid_study(storage: str | None, domain: str, model: str, space: str) -> str | None:
+    """The sweep study of the same domain, model and space, if one is recorded."""
+    name = f"sweep:{domain}:{model}:{space}"
+    return name if name in list_studies(storage) else None
+
+
+def _grid_summary(grid: list[TrialRecord], space: Space | None) -> dict[str, Any]:
+    ok = [r for r in grid if r.ok]
+    keys = {r.metrics["config_key"] for r in ok}
+    complete = space is not None and keys >= {config_key(c) for c in space.configs()}
+    return {
+        "trials": len(ok),
+        "complete": complete,
+        "best_accuracy": max(r.accuracy for r in ok) if ok else None,
+        "seconds": sum(r.metrics.get("wall_seconds", 0.0) for r in ok),
+        "cost": sum(r.metrics.get("cost", 0.0) for r in ok),
+        "accuracy_by_key": {r.metrics["config_key"]: r.accuracy for r in ok},
+    }
+
+
+def validate_study(
+    name: str, storage: str | None = None, grid_study: str | None = None, seed: int = 0
+) -> dict[str, Any]:
+    """Statistics of an autotune study: predicted vs actual, regret, speedup, cost saved."""
+    study = open_study(storage, name, create=False)
+    attrs = dict(study.user_attrs)
+    recs = records(study)
+    ok = [r for r in recs if r.ok]
+    if not ok:
+        raise LoratuneError(f"study {name!r} has no finished trials")
+    verified = [
+        r
+        for r in ok
+        if r.metrics.get("phase") == "verify" and r.metrics.get("predicted_accuracy") is not None
+    ]
+    space = study_space(study)
+    out: dict[str, Any] = {"study": name, "trials": len(ok), "verified": len(verified)}
+
+    pick = max(ok, key=lambda r: r.accuracy or 0.0)
+    out["pick"] = {
+        "config": pick.config.describe(),
+        "accuracy": pick.accuracy,
+        "phase": pick.metrics.get("phase"),
+    }
+    if verified:
+        pred = np.array([r.metrics["predicted_accuracy"] for r in verified])
+        sd = np.array([r.metrics["predicted_accuracy_std"] for r in verified])
+        actual = np.array([r.accuracy for r in verified], dtype=float)
+        out["prediction"] = stats.prediction_stats(pred, sd, actual, level=0.9)
+        out["tests"] = stats.paired_tests(pred, actual)
+        out["mae_ci95"] = stats.bootstrap_ci(np.abs(pred - actual), seed=seed)
+        out["error_ci95"] = stats.bootstrap_ci(pred - actual, seed=seed)
+        top1 = verified[int(np.argmax(pred))]
+        out["top1_regret_vs_study"] = stats.regret(top1.accuracy, pick.accuracy)
+        out["rows"] = [
+            {
+                "config": r.config.describe(),
+                "predicted": float(p),
+                "std": float(s),
+                "actual": float(a),
+                "latency": r.metrics.get("latency"),
+                "predicted_latency": r.metrics.get("predicted_latency"),
+            }
+            for r, p, s, a in zip(verified, pred, sd, actual, strict=True)
+        ]
+    spent_s = sum(r.metrics.get("wall_seconds", 0.0) for r in recs if r.ok or r.state == "failed")
+    spent_cost = sum(r.metrics.get("cost", 0.0) for r in recs)
+    out["spent"] = {"seconds": spent_s, "cost": spent_cost, "trials": len(recs)}
+
+    grid_name = grid_study or find_grid_study(
+        storage, attrs.get("domain", ""), attrs.get("model", ""), attrs.get("space", "")
+    )
+    grid = (
+        _grid_summary(records(open_study(storage, grid_name, create=False)), space)
+        if grid_name
+        else None
+    )
+    if grid and grid["trials"]:
+        out["grid"] = {k: v for k, v in grid.items() if k != "accuracy_by_key"}
+        out["grid"]["study"] = grid_name
+        out["regret_vs_grid"] = stats.regret(pick.accuracy, grid["best_accuracy"])
+        # The pick's grid accuracy too: a different seed of data order may score it differently.
+        out["pick_grid_accuracy"] = grid["accuracy_by_key"].get(pick.metrics["config_key"])
+    if grid and grid["complete"]:
+        grid_s, source = grid["seconds"], "measured"
+        grid_cost = grid["cost"]
+    else:
+        grid_s, source = _predicted_grid_seconds(ok, space), "predicted"
+        grid_cost = grid_s / spent_s * spent_cost if spent_s else 0.0
+    out["speedup"] = {
+        "grid_seconds": grid_s,
+        "source": source,
+        "factor": stats.speedup(grid_s, spent_s) if spent_s else None,
+        "cost_saved": stats.cost_saved(grid_cost, spent_cost)
+        if grid_cost
+        else (1.0 - spent_s / grid_s if grid_s else None),
+        "grid_cost": grid_cost,
+    }
+    out["warnings"] = stats.evidence_warnings(
+        out.get("prediction", {"n": 0}), mae_ci=out.get("mae_ci95")
+    )
+    return out
+
+
+def _predicted_grid_seconds(ok: list[TrialRecord], space: Space | None) -> float:
+    """Whole-grid compute from the latency model: a trial is epochs x seconds/epoch plus the
+    evaluation overhead measured on the trials run, fitted by least squares on log rank."""
+    if space is None:
+        return float("nan")
+    rank = np.array([np.log2(r.config.rank) for r in ok])
+    wall = np.array([r.metrics.get("wall_seconds", 0.0) for r in ok])
+    if len(set(rank)) > 1:
+        slope, icpt = np.polyfit(rank, wall, 1)
+    else:
+        slope, icpt = 0.0, float(wall.mean())
+    return float(sum(icpt + slope * np.log2(c.rank) for c in space.configs()))
+
+
+def latest_autotune_study(storage: str | None) -> str:
+    names = [n for n in list_studies(storage) if n.startswith("autotune:")]
+    if not names:
+        raise LoratuneError("no autotune study in this storage: run `loratune autotune` first")
+    return names[-1]
+
+
+__all__ = ["latest_autotune_study", "study_name", "validate_study"]
