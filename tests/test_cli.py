@@ -9,22 +9,42 @@ from loratune.study import open_study, records
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "loratune", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "loratune", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory):
     """A study with two finished trials, which no failing command may disturb."""
     tmp = tmp_path_factory.mktemp("cli")
-    (tmp / "space.toml").write_text("[grid]\nrank = [2, 4]\nlearning_rate = [1e-3]\n"
-                                    "[fixed]\nepochs = 1\n")
+    (tmp / "space.toml").write_text(
+        "[grid]\nrank = [2, 4]\nlearning_rate = [1e-3]\n[fixed]\nepochs = 1\n"
+    )
     rows = ["text,label"] + [f"note {i} on item {i * 3},{['a', 'b'][i % 2]}" for i in range(60)]
     (tmp / "data.csv").write_text("\n".join(rows) + "\n")
     url = f"sqlite:///{tmp}/keep.db"
-    res = run("sweep", "--data", str(tmp / "data.csv"), "--model", "tiny-llama", "--space",
-              str(tmp / "space.toml"), "--storage", url, "--study", "keep", "--n-train", "20",
-              "--device", "cpu")
+    res = run(
+        "sweep",
+        "--data",
+        str(tmp / "data.csv"),
+        "--model",
+        "tiny-llama",
+        "--space",
+        str(tmp / "space.toml"),
+        "--storage",
+        url,
+        "--study",
+        "keep",
+        "--n-train",
+        "20",
+        "--device",
+        "cpu",
+    )
     assert res.returncode == 0, res.stderr
     return tmp, url
 
@@ -39,12 +59,23 @@ CASES = {
     "unknown domain": lambda t: ["--domain", "astrology"],
     "unknown model": lambda t: ["--domain", "financial", "--model", "gpt-17"],
     "malformed toml": lambda t: ["--domain", "financial", "--space", _bad(t, "m.toml", "[grid\n")],
-    "rank 0": lambda t: ["--domain", "financial",
-                         "--space", _bad(t, "r.toml", "[grid]\nrank=[0]\nlearning_rate=[1e-3]")],
-    "negative lr": lambda t: ["--domain", "financial",
-                              "--space", _bad(t, "l.toml", "[grid]\nrank=[4]\nlearning_rate=[-1]")],
+    "rank 0": lambda t: [
+        "--domain",
+        "financial",
+        "--space",
+        _bad(t, "r.toml", "[grid]\nrank=[0]\nlearning_rate=[1e-3]"),
+    ],
+    "negative lr": lambda t: [
+        "--domain",
+        "financial",
+        "--space",
+        _bad(t, "l.toml", "[grid]\nrank=[4]\nlearning_rate=[-1]"),
+    ],
     "empty data": lambda t: ["--data", _bad(t, "e.csv", "")],
-    "malformed jsonl": lambda t: ["--data", _bad(t, "b.jsonl", '{"text": "a", "label": "x"}\n{oops\n')],
+    "malformed jsonl": lambda t: [
+        "--data",
+        _bad(t, "b.jsonl", '{"text": "a", "label": "x"}\n{oops\n'),
+    ],
     "short csv row": lambda t: ["--data", _bad(t, "s.csv", "text,label\nhello,a\nbroken\n")],
     "missing data": lambda t: ["--data", str(t / "nope.csv")],
 }
@@ -63,15 +94,31 @@ def test_bad_input_is_one_line_exit_2_and_study_intact(recorded, case):
 
 def test_bad_row_error_names_file_and_line(recorded):
     tmp, url = recorded
-    res = run("sweep", "--data", _bad(tmp, "b2.jsonl", '{"text": "a", "label": "x"}\n{oops\n'),
-              "--storage", url)
+    res = run(
+        "sweep",
+        "--data",
+        _bad(tmp, "b2.jsonl", '{"text": "a", "label": "x"}\n{oops\n'),
+        "--storage",
+        url,
+    )
     assert "b2.jsonl:2" in res.stderr
 
 
 def test_existing_study_without_resume_is_refused(recorded):
     tmp, url = recorded
-    res = run("sweep", "--data", str(tmp / "data.csv"), "--model", "tiny-llama", "--space",
-              str(tmp / "space.toml"), "--storage", url, "--study", "keep")
+    res = run(
+        "sweep",
+        "--data",
+        str(tmp / "data.csv"),
+        "--model",
+        "tiny-llama",
+        "--space",
+        str(tmp / "space.toml"),
+        "--storage",
+        url,
+        "--study",
+        "keep",
+    )
     assert res.returncode == 2 and "--resume" in res.stderr
 
 

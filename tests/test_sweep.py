@@ -65,7 +65,7 @@ def test_sweep_records_and_exports_every_trial(tmp_path, data_csv, small_space):
     rows = export_rows(study)
     assert len(rows) == 4
     for row in rows:
-        assert DOC_FIELDS <= set(row)
+        assert set(row) >= DOC_FIELDS
         assert row["alpha"] == 2 * row["rank"] and row["device"] == "cpu"
         assert row["provenance"]["packages"]["torch"]
         assert row["seed"] == 0 and row["domain"] == "user-tickets"

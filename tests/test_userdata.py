@@ -1,8 +1,8 @@
 import json
 
 import pytest
-
 from conftest import SHARED
+
 from loratune.errors import LoratuneError
 from loratune.tasks import get_task
 
@@ -21,8 +21,11 @@ def test_banking77_is_a_classification_task():
 
 def test_jsonl_prompt_completion_is_extraction(tmp_path):
     path = tmp_path / "x.jsonl"
-    path.write_text("\n".join(json.dumps({"prompt": f"Price of item {i}?", "completion": f"${i}"})
-                              for i in range(150)))
+    path.write_text(
+        "\n".join(
+            json.dumps({"prompt": f"Price of item {i}?", "completion": f"${i}"}) for i in range(150)
+        )
+    )
     task = get_task(data=path, n_train=100)
     assert task.kind == "extraction" and task.labels == ()
     assert len(task.train) == 100 and len(task.validation) + len(task.test) == 50
@@ -35,7 +38,11 @@ def test_jsonl_prompt_completion_is_extraction(tmp_path):
         ("h.csv", "foo,bar\n1,2\n", "need prompt/completion or text/label"),
         ("b.jsonl", '{"text": "a", "label": "x"}\n[1, 2]\n', "b.jsonl:2"),
         ("n.jsonl", '{"text": "a", "label": ""}\n', "n.jsonl:1"),
-        ("one.csv", "text,label\n" + "".join(f"t{i},same\n" for i in range(200)), "2 distinct labels"),
+        (
+            "one.csv",
+            "text,label\n" + "".join(f"t{i},same\n" for i in range(200)),
+            "2 distinct labels",
+        ),
         ("few.csv", "text,label\na,x\nb,y\n", "distinct rows"),
         ("f.txt", "hello", ".jsonl or .csv"),
     ],

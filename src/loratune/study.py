@@ -44,8 +44,11 @@ def study_name(domain: str, model: str, space: Space, kind: str = "sweep") -> st
     return f"{kind}:{domain}:{model}:{space.name}"
 
 
+Storage = str | optuna.storages.BaseStorage | None  # URL, a storage object, or the default
+
+
 def open_study(
-    storage: str | None, name: str, attrs: dict[str, Any] | None = None, create: bool = True
+    storage: Storage, name: str, attrs: dict[str, Any] | None = None, create: bool = True
 ) -> optuna.Study:
     """Open (or create) a study; `attrs` (domain, model, space) are stored on creation."""
     url = storage or DEFAULT_STORAGE
@@ -74,7 +77,7 @@ def study_space(study: optuna.Study) -> Space | None:
     return Space(d["name"], {k: tuple(v) for k, v in d["grid"].items()}, dict(d["fixed"]))
 
 
-def list_studies(storage: str | None) -> list[str]:
+def list_studies(storage: Storage) -> list[str]:
     url = storage or DEFAULT_STORAGE
     try:
         return [s.study_name for s in optuna.get_all_study_summaries(storage=url)]

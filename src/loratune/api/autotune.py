@@ -9,6 +9,7 @@ from typing import Any
 from loratune.api.context import Progress, prepare_job, run_configs
 from loratune.api.validate import validate_study
 from loratune.errors import LoratuneError
+from loratune.executors import Executor
 from loratune.models import DEFAULT_MODEL
 from loratune.space import Space, config_key
 from loratune.strategies import design_configs
@@ -19,7 +20,7 @@ from loratune.strategies.autotune import (
     pick_verify,
     predict_grid,
 )
-from loratune.study import TrialRecord, done_keys, records
+from loratune.study import Storage, TrialRecord, done_keys, records
 
 DEFAULT_EXPLORE = 12
 DEFAULT_VERIFY = 5
@@ -46,7 +47,7 @@ def autotune(
     explore: int = DEFAULT_EXPLORE,
     verify: int = DEFAULT_VERIFY,
     rule: VerifyRule = "top-k",
-    storage: str | None = None,
+    storage: Storage = None,
     study: str | None = None,
     grid_study: str | None = None,
     resume: bool = False,
@@ -57,6 +58,7 @@ def autotune(
     out: str | Path | None = None,
     report: bool = True,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> AutotuneResult:
     """Explore `explore` configs, fit the predictor, train the `verify` best predicted.
 
@@ -81,6 +83,7 @@ def autotune(
         price_per_hour=price_per_hour,
         n_train=n_train,
         progress=progress,
+        executor=executor,
     )
     if explore + verify > len(job.space):
         raise LoratuneError(f"explore + verify exceeds the grid's {len(job.space)} configs")

@@ -20,6 +20,7 @@ from loratune.models import DEFAULT_MODEL, BaseModel, check_model_name, load_bas
 from loratune.provenance import provenance
 from loratune.space import Config, Space, load_space
 from loratune.study import (
+    Storage,
     TrialRecord,
     fail_trial,
     finish_trial,
@@ -89,7 +90,7 @@ def prepare_job(
     data: str | Path | None,
     model: str,
     space: str | Path | Space,
-    storage: str | None,
+    storage: Storage,
     study: str | None,
     kind: str,
     resume: bool,
@@ -98,6 +99,7 @@ def prepare_job(
     price_per_hour: float,
     n_train: int = 100,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> Job:
     if domain is None and data is None:
         raise LoratuneError("give a --domain, or --data with your own examples")
@@ -129,7 +131,16 @@ def prepare_job(
     if resume:
         mark_interrupted(st)
     return Job(
-        label, model, sp, task, st, seed, device, price_per_hour, progress or SilentProgress()
+        label,
+        model,
+        sp,
+        task,
+        st,
+        seed,
+        device,
+        price_per_hour,
+        progress or SilentProgress(),
+        executor,
     )
 
 

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from loratune.api.context import Progress, prepare_job, run_configs
 from loratune.errors import LoratuneError
+from loratune.executors import Executor
 from loratune.models import DEFAULT_MODEL
 from loratune.space import Space, config_key
 from loratune.strategies import design_configs
-from loratune.study import TrialRecord, done_keys, records
+from loratune.study import Storage, TrialRecord, done_keys, records
 
 
 def sweep(
@@ -19,7 +20,7 @@ def sweep(
     model: str = DEFAULT_MODEL,
     space: str | Path | Space = "default",
     n: int | None = None,
-    storage: str | None = None,
+    storage: Storage = None,
     study: str | None = None,
     resume: bool = False,
     seed: int = 0,
@@ -27,6 +28,7 @@ def sweep(
     price_per_hour: float = 0.0,
     n_train: int = 100,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> list[TrialRecord]:
     """Run the whole grid, or `n` configs of it spread by a Sobol design; returns all records.
 
@@ -48,6 +50,7 @@ def sweep(
         price_per_hour=price_per_hour,
         n_train=n_train,
         progress=progress,
+        executor=executor,
     )
     configs = job.space.configs() if n is None else design_configs(job.space, n, seed)
     skip = done_keys(job.study)

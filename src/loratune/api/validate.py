@@ -14,6 +14,7 @@ from loratune import stats
 from loratune.errors import LoratuneError
 from loratune.space import Space, config_key
 from loratune.study import (
+    Storage,
     TrialRecord,
     list_studies,
     open_study,
@@ -23,7 +24,7 @@ from loratune.study import (
 )
 
 
-def find_grid_study(storage: str | None, domain: str, model: str, space: str) -> str | None:
+def find_grid_study(storage: Storage, domain: str, model: str, space: str) -> str | None:
     """The sweep study of the same domain, model and space, if one is recorded."""
     name = f"sweep:{domain}:{model}:{space}"
     return name if name in list_studies(storage) else None
@@ -44,7 +45,7 @@ def _grid_summary(grid: list[TrialRecord], space: Space | None) -> dict[str, Any
 
 
 def validate_study(
-    name: str, storage: str | None = None, grid_study: str | None = None, seed: int = 0
+    name: str, storage: Storage = None, grid_study: str | None = None, seed: int = 0
 ) -> dict[str, Any]:
     """Statistics of an autotune study: predicted vs actual, regret, speedup, cost saved."""
     study = open_study(storage, name, create=False)
@@ -73,8 +74,9 @@ def validate_study(
         actual = np.array([r.accuracy for r in verified], dtype=float)
         out["prediction"] = stats.prediction_stats(pred, sd, actual, level=0.9)
         out["tests"] = stats.paired_tests(pred, actual)
-        out["mae_ci95"] = stats.bootstrap_ci(np.abs(pred - actual), seed=seed)
-        out["error_ci95"] = stats.bootstrap_ci(pred - actual, seed=seed)
+        if len(verified) >= 2:
+            out["mae_ci95"] = stats.bootstrap_ci(np.abs(pred - actual), seed=seed)
+            out["error_ci95"] = stats.bootstrap_ci(pred - actual, seed=seed)
         top1 = verified[int(np.argmax(pred))]
         out["top1_regret_vs_study"] = stats.regret(top1.accuracy, pick.accuracy)
         out["rows"] = [
@@ -122,7 +124,7 @@ def validate_study(
         "grid_cost": grid_cost,
     }
     out["warnings"] = stats.evidence_warnings(
-        out.get("prediction", {"n": 0}), mae_ci=out.get("mae_ci95")
+        out.get("prediction", {"n": 0}), mae_ci=out.get("mae_ci95"), tests=out.get("tests")
     )
     return out
 
@@ -141,7 +143,7 @@ def _predicted_grid_seconds(ok: list[TrialRecord], space: Space | None) -> float
     return float(sum(icpt + slope * np.log2(c.rank) for c in space.configs()))
 
 
-def latest_autotune_study(storage: str | None) -> str:
+def latest_autotune_study(storage: Storage) -> str:
     names = [n for n in list_studies(storage) if n.startswith("autotune:")]
     if not names:
         raise LoratuneError("no autotune study in this storage: run `loratune autotune` first")

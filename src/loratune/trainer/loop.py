@@ -49,6 +49,7 @@ class TrialResult:
     peak_memory_mb: float
     trainable_params: int
     epochs_run: int
+    setup_seconds: float = 0.0  # from the call to the first optimiser step: adapter creation
     stopped_early: bool = False
     extra: dict[str, float] = field(default_factory=dict)
 
@@ -119,6 +120,7 @@ def run_trial(
         curve: list[float] = []
         losses: list[float] = []
         train_seconds = eval_seconds = 0.0
+        setup = time.perf_counter() - start
         tokens = 0
         stopped = False
         for epoch in range(config.epochs):
@@ -186,6 +188,7 @@ def run_trial(
         peak_memory_mb=memory.peak_mb(base.device),
         trainable_params=n_trainable,
         epochs_run=len(curve),
+        setup_seconds=setup,
         stopped_early=stopped,
     )
 

@@ -1,0 +1,76 @@
+"""Record full grids for real: every config of a space, trained on SmolLM2-135M.
+
+Runs for hours on a CPU, so it is built to be stopped: trials go to an Optuna SQLite study
+as they finish, `--resume` is always on, and after every trial the study is exported to
+`benchmarks/grids/<model>/<domain>.jsonl` (the file committed to the repository).
+
+    nohup python benchmarks/record_grids.py --domain customer_support > grid.log 2>&1 &
+    python benchmarks/record_grids.py --data ../shared/datasets/banking77/train.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from loratune.api import sweep
+from loratune.api.context import SilentProgress
+from loratune.study import TrialRecord, export_rows, open_study, write_jsonl
+
+HERE = Path(__file__).resolve().parent
+
+
+class ExportEachTrial(SilentProgress):
+    """Rewrites the grid's JSONL after every trial, so a stop loses at most the trial in flight."""
+
+    def __init__(self, storage: str, study: str, out: Path) -> None:
+        self.storage, self.study, self.out = storage, study, out
+
+    def trial_started(self, index: int, total: int, config: object) -> None:
+        print(f"[{index + 1}/{total}] {config}", flush=True)
+
+    def trial_finished(self, record: TrialRecord) -> None:
+        print(
+            f"    -> {record.state} accuracy={record.accuracy} "
+            f"latency={record.metrics.get('latency')}",
+            flush=True,
+        )
+        rows = export_rows(open_study(self.storage, self.study, create=False))
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        write_jsonl(rows, str(self.out))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--domain")
+    ap.add_argument("--data", help="user data file instead of a generated domain")
+    ap.add_argument("--name", help="grid file name (default: the domain or data file stem)")
+    ap.add_argument("--model", default="smollm2-135m")
+    ap.add_argument("--space", default="default")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--n", type=int, default=None, help="a Sobol subset instead of the full grid")
+    ap.add_argument("--storage", default=f"sqlite:///{HERE / 'grids' / 'grids.db'}")
+    args = ap.parse_args()
+    name = args.name or args.domain or f"user-{Path(args.data).stem}"
+    if args.seed:
+        name += f"-seed{args.seed}"
+    study = f"sweep:{name}:{args.model}:{args.space}"
+    out = HERE / "grids" / args.model / f"{name}.jsonl"
+    (HERE / "grids").mkdir(exist_ok=True)
+    sweep(
+        args.domain,
+        data=args.data,
+        model=args.model,
+        space=args.space,
+        n=args.n,
+        storage=args.storage,
+        study=study,
+        resume=True,
+        seed=args.seed,
+        progress=ExportEachTrial(args.storage, study, out),
+    )
+    print(f"grid complete: {out}")
+
+
+if __name__ == "__main__":
+    main()

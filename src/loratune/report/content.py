@@ -1,0 +1,86 @@
+"""The report's content, in reading order: the answer, the verdict, the warnings, the evidence,
+the plots, and where it all came from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from loratune.report import plots, tables
+from loratune.report.data import ReportData
+from loratune.report.document import Document, Gallery, Image, Para, Section
+from loratune.report.fmt import DASH, as_dict
+from loratune.report.verdict import headline, verdict, warnings
+
+
+def build(data: ReportData) -> Document:
+    return Document(
+        title=f"loratune autotune: {data.domain} on {data.model}",
+        subtitle=f"study {data.study} · space {data.space.name} ({len(data.space)} configs)",
+        headline=headline(data),
+        sections=[
+            Section("Verdict", [Para(s) for s in verdict(data)]),
+            Section("Read this first", [warnings(data)]),
+            Section("Predicted vs actual (verified configs)", tables.verified_table(data)),
+            Section("Statistics of the predictions", tables.statistics(data)),
+            Section("Regret", tables.regret(data)),
+            Section("Speedup and cost saved", tables.compute(data)),
+            Section(f"Top {tables.TOP} predicted configs of the grid", tables.top_table(data)),
+            Section("Plots", [_plots(data)]),
+        ],
+        footer=_footer(data),
+    )
+
+
+def _plots(data: ReportData) -> Gallery:
+    over = plots.averaged_over(data)
+    averaged = f" averaged over {', '.join(k.replace('_', ' ') for k in over)}" if over else ""
+    specs = [
+        (
+            "predicted_vs_actual.png",
+            plots.predicted_vs_actual,
+            "Verified configs: predicted accuracy (bars: 90% interval) against the test "
+            "accuracy they reached; numbers match the table. Grey: explored configs, fitted "
+            "in-sample.",
+        ),
+        (
+            "accuracy_vs_time.png",
+            plots.accuracy_vs_time,
+            "Every trained config by seconds per epoch; the red staircase is the Pareto front "
+            "(no config is both faster and more accurate). Grey: the predicted grid.",
+        ),
+        (
+            "learning_curves.png",
+            plots.learning_curves,
+            "Validation accuracy per epoch of the verified configs (numbered as in the table); "
+            "explored ones in grey.",
+        ),
+        (
+            "heatmap_rank_lr.png",
+            plots.rank_lr_heatmap,
+            f"Predicted accuracy (%) by rank and learning rate{averaged}. Red box: the pick.",
+        ),
+    ]
+    return Gallery([Image(name, caption, plots.png(draw(data))) for name, draw, caption in specs])
+
+
+def _footer(data: ReportData) -> list[str]:
+    v = data.validation
+    surrogates = ", ".join(f"{t}: {m}" for t, m in sorted(data.surrogates.items())) or DASH
+    prov = as_dict(data.best.attrs.get("provenance"))
+    packages = as_dict(prov.get("packages"))
+    hardware = prov.get("gpu") or prov.get("cpu") or DASH
+    grid = "; ".join(f"{k} {list(vals)}" for k, vals in data.space.grid.items())
+    fixed = ", ".join(f"{k} {val}" for k, val in data.space.fixed.items())
+    return [
+        f"Surrogates chosen by cross-validation, per target: {surrogates}.",
+        f"Trials: {len(data.explored)} explored, {len(data.verified)} verified, "
+        f"{v.get('trials', len(data.trained))} finished in the study"
+        + (f", {data.failed} failed" if data.failed else "")
+        + ".",
+        f"Space {data.space.name}: {grid}; fixed {fixed or DASH}.",
+        f"loratune {packages.get('loratune') or DASH}, commit {prov.get('git_commit') or DASH}, "
+        f"device {data.best.metrics.get('device') or DASH} ({hardware}).",
+        f"Generated {datetime.now().isoformat(timespec='seconds')}. Every number comes from "
+        f"trials recorded in study {data.study}; accuracies are shown in %, their differences "
+        "in percentage points (pts).",
+    ]

@@ -1,0 +1,159 @@
+"""What the report needs from an AutotuneResult, gathered once and normalised.
+
+The validation dict's per-config rows carry only a description string, so they are matched
+back to the trial records for the config itself and the learning curve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from loratune import stats
+from loratune.report.fmt import as_dict, lr, num, wd
+from loratune.space import Config, Space, config_key
+from loratune.study import TrialRecord
+
+if TYPE_CHECKING:
+    from loratune.api.autotune import AutotuneResult
+    from loratune.strategies.autotune import Prediction
+
+
+@dataclass(frozen=True)
+class Point:
+    """One trained config as the tables and plots see it."""
+
+    label: str  # Config.describe()
+    short: str  # only the parameters the grid varies, for legends
+    config: Config | None
+    accuracy: float | None
+    latency: float | None  # seconds per training epoch
+    predicted: float | None  # predicted accuracy (out of sample for verified configs)
+    std: float | None
+    predicted_latency: float | None
+    curve: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class ReportData:
+    domain: str
+    model: str
+    study: str
+    space: Space
+    best: TrialRecord
+    explored: list[Point]  # finished explore trials
+    verified: list[Point]  # verified configs with a stored prediction
+    failed: int  # trials that did not finish
+    predictions: list[Prediction]  # the grid, best predicted first
+    validation: dict[str, Any]
+    surrogates: dict[str, str]
+
+    @property
+    def trained(self) -> list[Point]:
+        return self.explored + self.verified
+
+
+def short_label(config: Config, space: Space) -> str:
+    """'r8 · lr 1e-3 · wd 0.01 · α×2', naming only the parameters the grid varies."""
+    varies = {k for k, v in space.grid.items() if len(v) > 1}
+    parts = [f"r{config.rank}"]
+    if "learning_rate" in varies:
+        parts.append(f"lr {lr(config.learning_rate)}")
+    if "weight_decay" in varies:
+        parts.append(f"wd {wd(config.weight_decay)}")
+    if "alpha_ratio" in varies or "alpha" in varies:
+        parts.append(f"α×{config.alpha / config.rank:g}")
+    return " · ".join(parts)
+
+
+def _point(r: TrialRecord, space: Space) -> Point:
+    m = r.metrics
+    return Point(
+        label=r.config.describe(),
+        short=short_label(r.config, space),
+        config=r.config,
+        accuracy=num(r.accuracy),
+        latency=num(m.get("latency")),
+        predicted=num(m.get("predicted_accuracy")),
+        std=num(m.get("predicted_accuracy_std")),
+        predicted_latency=num(m.get("predicted_latency")),
+        curve=tuple(r.curve),
+    )
+
+
+def _verified(
+    records: Sequence[TrialRecord], rows: list[dict[str, Any]], space: Space
+) -> list[Point]:
+    ok = [r for r in records if r.ok]
+    if not rows:
+        return [p for p in (_point(r, space) for r in ok) if p.predicted is not None]
+    by_label = {r.config.describe(): r for r in ok}
+    out = []
+    for row in rows:
+        label = str(row.get("config", ""))
+        rec = by_label.get(label)
+        out.append(
+            Point(
+                label=label,
+                short=short_label(rec.config, space) if rec else label,
+                config=rec.config if rec else None,
+                accuracy=num(row.get("actual")),
+                latency=num(row.get("latency")),
+                predicted=num(row.get("predicted")),
+                std=num(row.get("std")),
+                predicted_latency=num(row.get("predicted_latency")),
+                curve=tuple(rec.curve) if rec else (),
+            )
+        )
+    return out
+
+
+def _title_parts(result: AutotuneResult) -> tuple[str, str]:
+    attrs = result.best.attrs
+    parts = result.study.split(":")
+    domain = attrs.get("domain") or (parts[1] if len(parts) >= 4 else "")
+    model = attrs.get("model") or (":".join(parts[2:-1]) if len(parts) >= 4 else "")
+    return str(domain or "unknown domain"), str(model or "unknown model")
+
+
+def gather(result: AutotuneResult, space: Space) -> ReportData:
+    validation = as_dict(result.validation)
+    rows = [r for r in validation.get("rows") or [] if isinstance(r, dict)]
+    seen: dict[int, TrialRecord] = {r.number: r for r in [*result.explored, *result.verified]}
+    verified_numbers = {r.number for r in result.verified}
+    explored = [
+        _point(r, space) for r in result.explored if r.ok and r.number not in verified_numbers
+    ]
+    domain, model = _title_parts(result)
+    return ReportData(
+        domain=domain,
+        model=model,
+        study=result.study,
+        space=space,
+        best=result.best,
+        explored=explored,
+        verified=_verified(result.verified, rows, space),
+        failed=sum(1 for r in seen.values() if not r.ok),
+        predictions=list(result.predictions),
+        validation=validation,
+        surrogates=dict(result.surrogates),
+    )
+
+
+def in_sample(data: ReportData) -> dict[str, float]:
+    """Predicted accuracy of each explored config (a fit to that trial, not a forecast)."""
+    return {config_key(p.config): p.accuracy for p in data.predictions if p.tried}
+
+
+def pareto_front(points: Sequence[Point]) -> list[Point]:
+    """Trained configs no other beats on both accuracy (higher) and seconds/epoch (lower),
+    fastest first."""
+    usable = [p for p in points if p.accuracy is not None and p.latency is not None]
+    if not usable:
+        return []
+    acc = np.array([p.accuracy for p in usable], dtype=float)
+    sec = np.array([p.latency for p in usable], dtype=float)
+    return [usable[i] for i in stats.pareto_front(acc, sec)]

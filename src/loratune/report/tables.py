@@ -1,0 +1,273 @@
+"""The evidence as tables: predicted vs actual, statistics, regret, compute, top predictions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loratune.report.data import ReportData
+from loratune.report.document import Block, Para, Table
+from loratune.report.fmt import (
+    DASH,
+    as_dict,
+    factor,
+    first,
+    lr,
+    money,
+    num,
+    pct,
+    pts,
+    pval,
+    secs,
+    stat_and_p,
+    wd,
+)
+from loratune.report.measures import (
+    Z90,
+    grid_regret,
+    interval_hits,
+    predicted_best,
+    prediction,
+    shown_ci,
+    spent_trials,
+    top1_regret,
+)
+from loratune.space import config_key
+
+TOP = 10
+
+
+def verified_table(data: ReportData) -> list[Block]:
+    if not data.verified:
+        return [Para("No verified config has a stored prediction yet.")]
+    rows = []
+    for i, p in enumerate(data.verified, 1):
+        err = (
+            p.predicted - p.accuracy if p.predicted is not None and p.accuracy is not None else None
+        )
+        inside = (
+            DASH if err is None or p.std is None else "yes" if abs(err) <= Z90 * p.std else "**no**"
+        )
+        rows.append(
+            [
+                str(i),
+                p.label,
+                f"{pct(p.predicted)} ± {pts(p.std)}",
+                pct(p.accuracy),
+                pts(err, signed=True),
+                inside,
+                f"{secs(p.predicted_latency)} → {secs(p.latency)}",
+            ]
+        )
+    header = ["#", "config", "predicted ± std", "actual", "error", "in 90% interval", "s/epoch"]
+    note = (
+        "error = predicted − actual; the 90% interval is predicted ± 1.645 std. "
+        "s/epoch: predicted → measured."
+    )
+    return [Table(header, rows, "rlrrrrr", note)]
+
+
+def statistics(data: ReportData) -> list[Block]:
+    if not num(prediction(data).get("n")) and not data.verified:
+        return [Para("Nothing to test: no verified config.")]
+    return [_stats_table(data)]
+
+
+def _stats_table(data: ReportData) -> Table:
+    v = data.validation
+    p = prediction(data)
+    tests = as_dict(v.get("tests"))
+    mae_ci = shown_ci(v.get("mae_ci95"))
+    err_ci = shown_ci(v.get("error_ci95"))
+    bias = num(first(p, "bias", "mean_error"))
+    if bias is None:
+        errs = [
+            x.predicted - x.accuracy
+            for x in data.verified
+            if x.predicted is not None and x.accuracy is not None
+        ]
+        bias = sum(errs) / len(errs) if errs else None
+    rho, rho_p = stat_and_p(p, "spearman")
+    tau, tau_p = stat_and_p(p, "kendall")
+    t_stat, t_p = stat_and_p(tests, "t_test", "ttest", "paired_t")
+    w_stat, w_p = stat_and_p(tests, "wilcoxon")
+    inside = interval_hits(data.verified)
+    level = pct(num(p.get("level")) or 0.9, 0)
+    coverage = num(p.get("coverage"))
+    cov = pct(coverage, 0) + (f" ({inside[0]} of {inside[1]})" if inside[1] else "")
+
+    def with_ci(x: float | None, ci: tuple[float, float] | None, signed: bool = False) -> str:
+        text = pts(x, signed=signed)
+        if ci is not None:
+            text += f" (95% CI {pts(ci[0], signed)} to {pts(ci[1], signed)})"
+        return text
+
+    rows = [
+        ["verified configs (n)", str(p.get("n", len(data.verified))), "out-of-sample tests"],
+        ["mean absolute error", with_ci(num(p.get("mae")), mae_ci), "typical miss"],
+        ["mean error (bias)", with_ci(bias, err_ci, True), "> 0: predictions too optimistic"],
+        ["RMSE", pts(p.get("rmse")), "penalises large misses"],
+        ["Spearman ρ", _corr(rho, rho_p), "1 = verified configs ranked perfectly"],
+        ["Kendall τ", _corr(tau, tau_p), "share of pairs ordered right, rescaled"],
+        [f"{level} interval coverage", cov, f"should be near {level} if the std is honest"],
+        [
+            "paired t-test",
+            _test(tests, t_stat, t_p, "t_test"),
+            "small p: predictions off on average",
+        ],
+        [
+            "Wilcoxon signed-rank",
+            _test(tests, w_stat, w_p, "wilcoxon"),
+            "same, without assuming normal errors",
+        ],
+    ]
+    return Table(["statistic", "value", "what it says"], rows, "lrl")
+
+
+def _corr(value: float | None, p: float | None) -> str:
+    if value is None:
+        return f"{DASH} (too few configs)" if p is None else f"{DASH} (p = {pval(p)})"
+    return f"{value:.2f}" + (f" (p = {pval(p)})" if p is not None else "")
+
+
+def _test(tests: dict[str, Any], stat: float | None, p: float | None, name: str) -> str:
+    if p is None:
+        reason = as_dict(tests.get(name)).get("reason")
+        return f"{DASH} ({reason})" if reason else DASH
+    return f"p = {pval(p)}" + (f" (statistic {stat:.2f})" if stat is not None else "")
+
+
+def regret(data: ReportData) -> list[Block]:
+    v = data.validation
+    rows = [["best trial of this study (the pick)", pct(data.best.accuracy), DASH]]
+    top1 = predicted_best(data)
+    if top1 is not None:
+        rows.append(
+            [
+                f"predicted best of the verified ({top1.short})",
+                pct(top1.accuracy),
+                pts(top1_regret(data)),
+            ]
+        )
+    grid = as_dict(v.get("grid"))
+    blocks: list[Block] = []
+    if grid:
+        done = "complete" if grid.get("complete") else "incomplete"
+        rows.append(
+            [
+                f"best of the grid study ({grid.get('trials', DASH)} trials, {done})",
+                pct(grid.get("best_accuracy")),
+                DASH,
+            ]
+        )
+        rows.append(
+            [
+                "the pick, against the grid's best",
+                pct(data.best.accuracy),
+                pts(grid_regret(data)),
+            ]
+        )
+        if "pick_grid_accuracy" in v:
+            rows.append(
+                [
+                    "the pick's config as trained in the grid study",
+                    pct(v.get("pick_grid_accuracy")),
+                    DASH,
+                ]
+            )
+    blocks.append(
+        Table(
+            ["config", "accuracy", "regret"],
+            rows,
+            "lrr",
+            "regret = accuracy given up against the best; 0 is ideal.",
+        )
+    )
+    if not grid:
+        blocks.append(
+            Para(
+                "No exhaustive grid study was found for this domain, model and space, so regret "
+                "against the true best is unknown. Run `loratune sweep` on the same space and "
+                "validate with `--grid-study` to measure it."
+            )
+        )
+    return blocks
+
+
+def compute(data: ReportData) -> list[Block]:
+    v = data.validation
+    s = as_dict(v.get("speedup"))
+    spent = as_dict(v.get("spent"))
+    grid = as_dict(v.get("grid"))
+    measured = s.get("source") == "measured"
+    if measured:
+        source = (
+            f"The grid's compute was **measured**: every config was trained in the grid study "
+            f"{grid.get('study', '')}."
+        )
+    else:
+        source = (
+            "The grid's compute was **predicted**, not measured: no complete grid sweep is "
+            "recorded, so it is extrapolated from the wall time of this study's trials."
+        )
+    saved = num(s.get("cost_saved"))
+    rows = [
+        [
+            "run by autotune",
+            str(spent_trials(data)),
+            secs(spent.get("seconds")),
+            money(spent.get("cost")),
+        ],
+        [
+            "whole grid" + ("" if measured else " (predicted)"),
+            str(len(data.space)),
+            secs(s.get("grid_seconds")),
+            money(s.get("grid_cost")),
+        ],
+    ]
+    if num(s.get("factor")) is None:
+        summary = "The speedup is unknown: " + (
+            "no wall time was recorded for this study's trials."
+            if not num(spent.get("seconds"))
+            else "the whole grid's compute could not be estimated."
+        )
+    else:
+        summary = (
+            f"Speedup **{factor(s.get('factor'))}**; compute saved **{pct(saved)}** "
+            f"of the grid's {'cost' if num(s.get('grid_cost')) else 'time'}."
+        )
+    if not num(s.get("grid_cost")) and not num(spent.get("cost")):
+        source += " No price per hour was set, so the saving is counted in wall time."
+    return [
+        Para(summary),
+        Table(["", "trials", "wall time", "cost"], rows, "lrrr"),
+        Para(source),
+    ]
+
+
+def top_table(data: ReportData) -> list[Block]:
+    if not data.predictions:
+        return [Para("No predictions.")]
+    trained = {config_key(p.config): p for p in data.trained if p.config is not None}
+    verified = {config_key(p.config) for p in data.verified if p.config is not None}
+    rows = []
+    for i, p in enumerate(data.predictions[:TOP], 1):
+        c = p.config
+        key = config_key(c)
+        status = "verified" if key in verified else "explored" if key in trained else ""
+        actual = trained[key].accuracy if key in trained else None
+        rows.append(
+            [
+                str(i),
+                str(c.rank),
+                f"{c.alpha:g}",
+                lr(c.learning_rate),
+                wd(c.weight_decay),
+                f"{pct(p.accuracy)} ± {pts(p.accuracy_std)}",
+                secs(p.latency),
+                status,
+                pct(actual) if actual is not None else "",
+            ]
+        )
+    header = ["#", "rank", "alpha", "lr", "wd", "predicted", "s/epoch", "trained", "actual"]
+    note = "Predictions of configs already explored are fits to their own trial, not forecasts."
+    return [Table(header, rows, "rrrrrrrlr", note)]

@@ -1,0 +1,148 @@
+"""The answer and the verdict: the best config, plain-language conclusions, the warnings."""
+
+from __future__ import annotations
+
+from loratune.report.data import ReportData
+from loratune.report.document import Callout
+from loratune.report.fmt import DASH, as_dict, factor, num, pct, pts, pval, secs, stat_and_p
+from loratune.report.measures import (
+    SAME,
+    grid_regret,
+    interval_hits,
+    predicted_best,
+    prediction,
+    shown_ci,
+    spent_trials,
+    top1_regret,
+)
+
+
+def headline(data: ReportData) -> str:
+    b = data.best
+    return f"**Best config:** {b.config.describe()} — **{pct(b.accuracy)}** test accuracy"
+
+
+def _best_detail(data: ReportData) -> str:
+    b = data.best
+    m = b.metrics
+    phase = m.get("phase") or "unknown"
+    text = (
+        f"Trial #{b.number}, found in the **{phase}** phase; {secs(m.get('latency'))} per "
+        f"training epoch over {b.config.epochs} epochs; dropout {b.config.dropout:g}, "
+        f"batch size {b.config.batch_size}."
+    )
+    if num(m.get("predicted_accuracy")) is not None:
+        text += (
+            f" Before training it was predicted at {pct(m.get('predicted_accuracy'))} "
+            f"± {pts(m.get('predicted_accuracy_std'))}."
+        )
+    explored = [p.accuracy for p in data.explored if p.accuracy is not None]
+    verified = [p.accuracy for p in data.verified if p.accuracy is not None]
+    if phase == "verify" and explored and b.accuracy is not None:
+        text += (
+            f" Verifying paid off: it beats the best explored config by "
+            f"{pts(b.accuracy - max(explored))}."
+        )
+    elif phase == "explore" and verified:
+        text += f" None of the {len(verified)} verified configs beat it."
+    return text
+
+
+def verdict(data: ReportData) -> list[str]:
+    v = data.validation
+    out = [_best_detail(data)]
+    grid = as_dict(v.get("grid"))
+    grid_best = num(grid.get("best_accuracy"))
+    gap = grid_regret(data)
+    if grid_best is not None and gap is not None:
+        n = grid.get("trials", DASH)
+        of = (
+            f"the {n} configs of the exhaustive grid"
+            if grid.get("complete")
+            else f"the {n} configs trained so far in the grid study"
+        )
+        if gap < -SAME:
+            out.append(
+                f"The pick scored {pts(-gap)} above the best of {of} ({pct(grid_best)}): "
+                "the search lost nothing, and the gap shows how much reruns of a config vary."
+            )
+        elif gap < SAME:
+            out.append(
+                f"The pick matches the best of {of} ({pct(grid_best)}): the search lost nothing."
+            )
+        else:
+            out.append(f"The pick is within **{pts(gap)}** of the best of {of} ({pct(grid_best)}).")
+    else:
+        out.append(
+            f"No exhaustive grid was recorded for comparison, so the pick is judged only "
+            f"against the {v.get('trials', len(data.trained))} trials of this study."
+        )
+    out.append(_ranking_sentence(data))
+    top1, gap = predicted_best(data), top1_regret(data)
+    if top1 is not None and gap is not None:
+        if gap < SAME:
+            out.append("The config predicted best among the verified is the best trial.")
+        else:
+            out.append(
+                f"The config predicted best among the verified ({top1.short}) scored "
+                f"{pct(top1.accuracy)}, {pts(gap)} below the best trial."
+            )
+    s = as_dict(v.get("speedup"))
+    if num(s.get("factor")) is not None:
+        source = "measured" if s.get("source") == "measured" else "predicted"
+        out.append(
+            f"Training {spent_trials(data)} configs instead of all {len(data.space)} used "
+            f"**{factor(s.get('factor'))} less compute** than the full grid "
+            f"(grid compute {source})."
+        )
+    return out
+
+
+def _ranking_sentence(data: ReportData) -> str:
+    p = prediction(data)
+    n = int(num(p.get("n")) or len(data.verified))
+    if n == 0:
+        return "No verified config has a stored prediction, so the predictions are untested."
+    rho, rho_p = stat_and_p(p, "spearman")
+    mae = num(p.get("mae"))
+    ci = shown_ci(data.validation.get("mae_ci95"))
+    err = f"missed by {pts(mae)} on average" if mae is not None else "errors are unknown"
+    if ci is not None and mae is not None:
+        err += f" (95% CI {pts(ci[0])} to {pts(ci[1])})"
+    if rho is None:
+        why = (
+            "all predicted or all actual values are equal"
+            if n >= 3
+            else "Spearman needs at least 3 configs"
+        )
+        plural = "s" if n != 1 else ""
+        return (
+            f"With {n} verified config{plural} the ranking cannot be measured ({why}); "
+            f"the predictions {err}."
+        )
+    p_text = f", p = {pval(rho_p)}" if rho_p is not None else ""
+    if rho_p is not None and rho_p > 0.05:
+        p_text += ": could be chance"
+    inside = interval_hits(data.verified)
+    cov = f"; {inside[0]} of {inside[1]} landed inside the 90% interval" if inside[1] else ""
+    return (
+        f"Predictions ranked the {n} verified configs **{_how_well(rho)}** "
+        f"(Spearman ρ = {rho:.2f}{p_text}) and {err}{cov}."
+    )
+
+
+def _how_well(rho: float) -> str:
+    if rho < 0:
+        return "in reverse order"
+    if rho < 0.4:
+        return "weakly"
+    return "moderately well" if rho < 0.7 else "well"
+
+
+def warnings(data: ReportData) -> Callout:
+    items = [str(w) for w in data.validation.get("warnings") or []]
+    if data.failed:
+        items.append(f"{data.failed} trial(s) failed and are left out of every statistic.")
+    if items:
+        return Callout("Weak evidence: read before trusting the numbers below", items)
+    return Callout("No evidence warnings", ["The statistics below rest on enough trials."], "ok")

@@ -1,0 +1,333 @@
+"""Statistics that say how far to trust autotune: predicted vs actual, regret, speedup.
+
+Samples are small (often 3-10 verified configs), so every function tolerates tiny n: a
+statistic that is undefined is returned as None with a reason rather than a NaN or a crash,
+and `evidence_warnings` says in plain words when the numbers prove little.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+
+from loratune.errors import LoratuneError
+
+MIN_WILCOXON = 6  # below 6 non-zero differences, two-sided p can never reach 0.05
+
+
+def _vector(x: Any, name: str) -> np.ndarray:
+    a = np.asarray(x, dtype=float)
+    if a.ndim != 1:
+        raise LoratuneError(f"{name} must be one-dimensional, got shape {a.shape}")
+    if len(a) == 0:
+        raise LoratuneError(f"{name} is empty")
+    if not np.all(np.isfinite(a)):
+        raise LoratuneError(f"{name} contains NaN or infinite values")
+    return a
+
+
+def _pair(a: Any, b: Any, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    x, y = _vector(a, names[0]), _vector(b, names[1])
+    if len(x) != len(y):
+        raise LoratuneError(f"{names[0]} has {len(x)} values but {names[1]} has {len(y)}")
+    return x, y
+
+
+def _finite(v: Any) -> float | None:
+    """A float, or None where scipy answered NaN (constant input, too few points)."""
+    v = float(v)
+    return v if np.isfinite(v) else None
+
+
+def _correlation(fn: Callable[..., Any], a: np.ndarray, b: np.ndarray) -> tuple[Any, Any]:
+    if len(a) < 3:
+        return None, None
+    with warnings.catch_warnings():  # ConstantInputWarning: the NaN is handled below
+        warnings.simplefilter("ignore")
+        res = fn(a, b)
+    return _finite(res.statistic), _finite(res.pvalue)
+
+
+def prediction_stats(
+    pred_mean: Any, pred_std: Any | None, actual: Any, level: float = 0.9
+) -> dict[str, Any]:
+    """Accuracy, ranking and calibration of predictions against measured outcomes.
+
+    Keys: n, mae, rmse, bias (mean of pred - actual: > 0 is optimistic), spearman
+    {rho, p} and kendall {tau, p} (None when n < 3 or an input is constant), coverage (share
+    of actuals inside the central `level` normal interval; None without pred_std), level.
+    Ranking matters more than MAE for autotune: it only needs the best configs on top.
+    """
+    pred, act = _pair(pred_mean, actual, ("pred_mean", "actual"))
+    if not 0 < level < 1:
+        raise LoratuneError(f"level must be between 0 and 1, got {level}")
+    err = pred - act
+    rho, rho_p = _correlation(sps.spearmanr, pred, act)
+    tau, tau_p = _correlation(sps.kendalltau, pred, act)
+    coverage = None
+    if pred_std is not None:
+        sd, _ = _pair(pred_std, act, ("pred_std", "actual"))
+        if np.any(sd < 0):
+            raise LoratuneError("pred_std contains negative values")
+        half = sps.norm.ppf(0.5 + level / 2) * sd
+        coverage = float(np.mean(np.abs(err) <= half))
+    return {
+        "n": len(pred),
+        "mae": float(np.mean(np.abs(err))),
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "bias": float(np.mean(err)),
+        "spearman": None if rho is None else {"rho": rho, "p": rho_p},
+        "kendall": None if tau is None else {"tau": tau, "p": tau_p},
+        "coverage": coverage,
+        "level": level,
+    }
+
+
+def _undefined(reason: str) -> dict[str, Any]:
+    return {"statistic": None, "p": None, "reason": reason}
+
+
+def paired_tests(pred: Any, actual: Any) -> dict[str, Any]:
+    """Are predictions off on average? Paired t-test and Wilcoxon signed-rank on pred - actual.
+
+    The t-test assumes roughly normal errors; Wilcoxon does not but needs >= 6 non-zero
+    differences to ever reach p < 0.05. An undefined test is {statistic: None, p: None,
+    reason}. A small p means a systematic bias, not a bad ranking.
+    """
+    p, a = _pair(pred, actual, ("pred", "actual"))
+    d = p - a
+    out: dict[str, Any] = {"n": len(d), "mean_diff": float(d.mean())}
+    if len(d) < 2:
+        out["t_test"] = _undefined("needs at least 2 pairs")
+    elif np.ptp(d) <= 1e-12 * max(1.0, float(np.abs(d).max())):
+        out["t_test"] = (
+            _undefined("all differences are zero")
+            if np.all(d == 0)
+            else {"statistic": None, "p": 0.0, "reason": "constant non-zero offset"}
+        )
+    else:
+        res = sps.ttest_rel(p, a)
+        out["t_test"] = {"statistic": _finite(res.statistic), "p": _finite(res.pvalue)}
+    nonzero = d[d != 0]
+    if len(nonzero) < MIN_WILCOXON:
+        out["wilcoxon"] = _undefined(
+            f"needs at least {MIN_WILCOXON} non-zero differences, got {len(nonzero)}"
+        )
+    else:
+        with warnings.catch_warnings():  # exact-distribution fallbacks on ties
+            warnings.simplefilter("ignore")
+            res = sps.wilcoxon(nonzero)
+        out["wilcoxon"] = {
+            "statistic": _finite(res.statistic),
+            "p": _finite(res.pvalue),
+            "zeros_dropped": int(len(d) - len(nonzero)),
+        }
+    return out
+
+
+def _interval(samples: np.ndarray, level: float) -> tuple[float, float]:
+    samples = samples[np.isfinite(samples)]
+    if len(samples) == 0:
+        raise LoratuneError("the statistic is undefined on every bootstrap resample")
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.percentile(samples, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
+def _check_boot(level: float, n_boot: int) -> None:
+    if not 0 < level < 1:
+        raise LoratuneError(f"level must be between 0 and 1, got {level}")
+    if n_boot < 1:
+        raise LoratuneError(f"n_boot must be >= 1, got {n_boot}")
+
+
+def bootstrap_ci(
+    values: Any,
+    stat: Callable[..., Any] = np.mean,
+    level: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of `stat(values)`: no normality assumption, honest about
+    small n (with one value the interval is a point, which proves nothing)."""
+    v = _vector(values, "values")
+    _check_boot(level, n_boot)
+    idx = np.random.default_rng(seed).integers(0, len(v), size=(n_boot, len(v)))
+    try:  # numpy reductions take axis=: one vectorised call instead of n_boot
+        boot = np.asarray(stat(v[idx], axis=1), dtype=float)
+        if boot.shape != (n_boot,):
+            raise TypeError
+    except TypeError:
+        boot = np.array([stat(v[i]) for i in idx], dtype=float)
+    return _interval(boot, level)
+
+
+def paired_bootstrap_ci(
+    a: Any,
+    b: Any,
+    stat: Callable[[np.ndarray, np.ndarray], float],
+    level: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Bootstrap interval of `stat(a, b)` resampling pairs together (e.g. `mae`, `spearman`).
+
+    Resamples where the statistic is undefined (NaN, e.g. a constant resample for Spearman)
+    are dropped.
+    """
+    x, y = _pair(a, b, ("a", "b"))
+    _check_boot(level, n_boot)
+    idx = np.random.default_rng(seed).integers(0, len(x), size=(n_boot, len(x)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        boot = np.array([stat(x[i], y[i]) for i in idx], dtype=float)
+    return _interval(boot, level)
+
+
+def mae(pred: np.ndarray, actual: np.ndarray) -> float:
+    """Mean absolute error, as a statistic for `paired_bootstrap_ci`."""
+    return float(np.mean(np.abs(np.asarray(pred) - np.asarray(actual))))
+
+
+def spearman(pred: np.ndarray, actual: np.ndarray) -> float:
+    """Spearman's rho (NaN when undefined), as a statistic for `paired_bootstrap_ci`."""
+    if len(pred) < 2:
+        return float("nan")
+    return float(sps.spearmanr(pred, actual).statistic)
+
+
+def regret(picked_value: float, best_value: float) -> float:
+    """Accuracy lost by the pick against the best known: best - picked, never below 0."""
+    picked, best = float(picked_value), float(best_value)
+    if not (np.isfinite(picked) and np.isfinite(best)):
+        raise LoratuneError(f"regret needs finite values, got {picked_value} and {best_value}")
+    return max(best - picked, 0.0)
+
+
+def regret_summary(
+    picked_value: float, study_values: Sequence[float], grid_values: Sequence[float] | None = None
+) -> dict[str, Any]:
+    """Regret vs the best trained in the study and, if the grid was run, vs the grid's best,
+    plus where the pick ranks in the grid (1 = best)."""
+    study = _vector(study_values, "study_values")
+    out: dict[str, Any] = {"regret_vs_study": regret(picked_value, study.max())}
+    if grid_values is not None:
+        grid = _vector(grid_values, "grid_values")
+        out["regret_vs_grid"] = regret(picked_value, grid.max())
+        out["grid_rank"] = int(np.sum(grid > picked_value)) + 1
+        out["grid_size"] = len(grid)
+    return out
+
+
+def speedup(grid_seconds: float, spent_seconds: float) -> float:
+    """How many times less compute than training the whole grid."""
+    if not spent_seconds > 0 or not grid_seconds >= 0:
+        raise LoratuneError(
+            f"speedup needs spent_seconds > 0 and grid_seconds >= 0, "
+            f"got {spent_seconds} and {grid_seconds}"
+        )
+    return float(grid_seconds) / float(spent_seconds)
+
+
+def cost_saved(grid_cost: float, spent_cost: float) -> float:
+    """Fraction of the grid's cost not spent (negative if autotune spent more). A free grid
+    (local hardware, cost 0) saves nothing: 0.0."""
+    if not grid_cost >= 0 or not spent_cost >= 0:
+        raise LoratuneError(f"costs must be >= 0, got {grid_cost} and {spent_cost}")
+    return 0.0 if grid_cost == 0 else 1.0 - float(spent_cost) / float(grid_cost)
+
+
+def pareto_front(accuracy: Any, seconds: Any) -> np.ndarray:
+    """Indices of configs no other beats on both accuracy (higher) and seconds (lower).
+
+    A point is dominated only by one at least as good on both and strictly better on one, so
+    exact duplicates all stay. Sorted by seconds, then by accuracy descending.
+    """
+    acc, sec = _pair(accuracy, seconds, ("accuracy", "seconds"))
+    ge = (acc[None, :] >= acc[:, None]) & (sec[None, :] <= sec[:, None])  # [i, j]: j >= i
+    gt = (acc[None, :] > acc[:, None]) | (sec[None, :] < sec[:, None])
+    front = np.flatnonzero(~np.any(ge & gt, axis=1))
+    return front[np.lexsort((front, -acc[front], sec[front]))]
+
+
+def evidence_warnings(
+    stats: Mapping[str, Any],
+    mae_ci: Sequence[float] | None = None,
+    *,
+    tests: Mapping[str, Any] | None = None,
+    min_verified: int = 5,
+    max_ci_width: float = 0.05,
+    alpha: float = 0.05,
+    coverage_tolerance: float = 0.2,
+) -> list[str]:
+    """Plain-language reasons the evidence is weak; empty when nothing stands out.
+
+    `stats` is a `prediction_stats` result, `mae_ci` a bootstrap interval of the absolute
+    errors, `tests` a `paired_tests` result. Widths are in accuracy units (0.05 = 5 points).
+    """
+    out: list[str] = []
+    n = int(stats.get("n") or 0)
+    if n == 0:
+        return ["No config was verified by real training, so the predictions are untested."]
+    if n < min_verified:
+        out.append(
+            f"Only {n} predicted config(s) were verified by real training (want at least "
+            f"{min_verified}): the statistics below are anecdotal."
+        )
+    if mae_ci is not None and len(mae_ci) == 2 and mae_ci[1] - mae_ci[0] > max_ci_width:
+        out.append(
+            f"The 95% interval of the mean absolute error is wide ({mae_ci[0]:.3f} to "
+            f"{mae_ci[1]:.3f}): the typical prediction error is not pinned down."
+        )
+    rho = stats.get("spearman")
+    if isinstance(rho, Mapping) and rho.get("rho") is not None:
+        r, p = rho["rho"], rho.get("p")
+        if r < 0:
+            out.append(
+                f"Predicted and actual accuracies are ranked in opposite orders (Spearman "
+                f"rho = {r:.2f}): the predictor's favourites may be the wrong ones."
+            )
+        elif p is not None and p > alpha:
+            out.append(
+                f"The ranking agreement is not statistically significant (Spearman rho = "
+                f"{r:.2f}, p = {p:.2g}): it could be chance."
+            )
+    elif n >= 3:
+        out.append("Rank correlation is undefined: predicted or actual values are all equal.")
+    cov, level = stats.get("coverage"), stats.get("level", 0.9)
+    if cov is not None and abs(cov - level) > coverage_tolerance:
+        side = "too narrow (overconfident)" if cov < level else "too wide (underconfident)"
+        only = "Only " if cov < level else ""
+        out.append(
+            f"{only}{cov:.0%} of actual accuracies fell inside the {level:.0%} predicted "
+            f"intervals: the uncertainty is {side}."
+        )
+    t = (tests or {}).get("t_test") or {}
+    if t.get("p") is not None and t["p"] < alpha:
+        bias = stats.get("bias")
+        direction = "" if bias is None else (" optimistic" if bias > 0 else " pessimistic")
+        out.append(
+            f"Predictions are systematically{direction} (paired t-test p = {t['p']:.2g}): "
+            "trust the ranking more than the predicted values."
+        )
+    return out
+
+
+__all__ = [
+    "bootstrap_ci",
+    "cost_saved",
+    "evidence_warnings",
+    "mae",
+    "paired_bootstrap_ci",
+    "paired_tests",
+    "pareto_front",
+    "prediction_stats",
+    "regret",
+    "regret_summary",
+    "spearman",
+    "speedup",
+]

@@ -1,0 +1,144 @@
+"""Surrogates learn a smooth synthetic response; selection is deterministic; bad input fails."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+from loratune.errors import LoratuneError
+from loratune.predictor import (
+    BoostingSurrogate,
+    ForestSurrogate,
+    GPSurrogate,
+    Predictor,
+    Surrogate,
+    default_candidates,
+    expected_improvement,
+    select_surrogate,
+    upper_confidence_bound,
+)
+
+
+def truth(x: np.ndarray) -> np.ndarray:
+    """Smooth in all three features, like accuracy over log lr, log rank and alpha/rank."""
+    return 0.7 - 0.08 * (x[:, 0] - 0.3) ** 2 + 0.05 * np.sin(x[:, 1]) - 0.02 * x[:, 2]
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x, x_test = rng.uniform(-2, 2, (40, 3)), rng.uniform(-2, 2, (100, 3))
+    return x, truth(x), x_test, truth(x_test)
+
+
+@pytest.mark.parametrize("cls", [GPSurrogate, ForestSurrogate, BoostingSurrogate])
+def test_surrogate_learns_smooth_function(cls: type[Surrogate], data) -> None:
+    x, y, x_test, y_test = data
+    mean, std = cls(seed=0).fit(x, y).predict(x_test)
+    assert mean.shape == std.shape == (100,)
+    assert spearmanr(mean, y_test).statistic > 0.8
+    assert np.all(std > 0) and np.all(np.isfinite(std))
+
+
+def test_gp_is_confident_near_data_and_unsure_far_away(data) -> None:
+    x, y, _, _ = data
+    gp = GPSurrogate().fit(x, y)
+    _, near = gp.predict(x[:5])
+    _, far = gp.predict(np.full((1, 3), 8.0))
+    assert far[0] > 3 * near.max()
+
+
+def test_select_surrogate_is_deterministic(data) -> None:
+    x, y, x_test, _ = data
+    x, y = x[:12], y[:12]  # leave-one-out regime
+    a, scores_a = select_surrogate(x, y, seed=1)
+    b, scores_b = select_surrogate(x, y, seed=1)
+    assert set(scores_a) == {"gp", "forest", "boosting"}
+    assert scores_a == scores_b and a.name == b.name
+    assert a.name == min(scores_a, key=scores_a.get)
+    np.testing.assert_array_equal(a.predict(x_test)[0], b.predict(x_test)[0])
+
+
+def test_select_surrogate_kfold_regime(data) -> None:
+    x, y, _, _ = data
+    cands = [GPSurrogate(seed=2), ForestSurrogate(seed=2, n_trees=30)]
+    best, scores = select_surrogate(x, y, candidates=cands, seed=2)
+    assert set(scores) == {"gp", "forest"}
+    assert best.name == "gp"  # the truth is smooth: the GP should win clearly
+    assert all(s >= 0 for s in scores.values())
+
+
+def test_too_few_points_fall_back_to_gp() -> None:
+    x = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]])
+    best, scores = select_surrogate(x, np.array([0.5, 0.6, 0.55]))
+    assert best.name == "gp" and scores == {}
+    mean, std = best.predict(x)
+    assert np.all(std > 0) and np.all(np.isfinite(mean))
+
+
+def test_predictor_with_constant_target(data) -> None:
+    x, y, x_test, y_test = data
+    x, y = x[:10], y[:10]
+    seconds = 30 + 10 * x[:, 0]
+    p = Predictor.fit(x, {"accuracy": y, "seconds_per_epoch": seconds, "cost": np.zeros(10)})
+    assert set(p.chosen) == {"accuracy", "seconds_per_epoch", "cost"}
+    assert set(p.cv_scores["accuracy"]) == {"gp", "forest", "boosting"}
+    out = p.predict(x_test)
+    cost_mean, cost_std = out["cost"]
+    assert np.all(cost_mean == 0) and np.all(cost_std > 0) and np.all(cost_std < 1e-6)
+    assert spearmanr(out["accuracy"][0], y_test).statistic > 0.5
+    sec_mean, _ = out["seconds_per_epoch"]
+    assert np.allclose(sec_mean, 30 + 10 * x_test[:, 0], atol=3.0)
+
+
+@pytest.mark.parametrize(
+    ("x", "y"),
+    [
+        (np.zeros((1, 3)), np.zeros(1)),  # fewer than 2 trials
+        (np.zeros((4, 3)), np.zeros(3)),  # shape mismatch
+        (np.zeros(4), np.zeros(4)),  # X not 2-D
+        (np.zeros((4, 3)), np.array([0.1, np.nan, 0.2, 0.3])),  # NaN in y
+        (np.array([[0.0, np.inf]] * 4), np.zeros(4)),  # inf in X
+    ],
+)
+def test_bad_input_raises(x: np.ndarray, y: np.ndarray) -> None:
+    with pytest.raises(LoratuneError):
+        select_surrogate(x, y)
+    with pytest.raises(LoratuneError):
+        Predictor.fit(x, {"accuracy": y})
+
+
+def test_predict_checks_features() -> None:
+    gp = GPSurrogate().fit(np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([0.2, 0.4]))
+    with pytest.raises(LoratuneError, match="features"):
+        gp.predict(np.zeros((2, 3)))
+    with pytest.raises(LoratuneError, match="before fit"):
+        ForestSurrogate().predict(np.zeros((2, 3)))
+
+
+def test_candidates_are_independent_of_fits() -> None:
+    names = [c.name for c in default_candidates(seed=3)]
+    assert names == ["gp", "forest", "boosting"]
+    assert all(c.clone().seed == 3 for c in default_candidates(seed=3))
+
+
+def test_expected_improvement() -> None:
+    mean = np.array([0.5, 0.7, 0.7, 0.9])
+    std = np.array([0.1, 0.0, 0.2, 0.05])
+    ei = expected_improvement(mean, std, best=0.8)
+    assert np.all(ei >= 0)
+    assert ei[1] == 0.0  # certain and below the best: nothing to gain
+    assert ei[2] > ei[0]  # same gap sign, more upside
+    assert ei[3] == pytest.approx(0.1, abs=0.01)  # well above best: about mean - best
+    assert expected_improvement(np.array([0.9]), np.array([0.0]), 0.8)[0] == pytest.approx(0.1)
+    assert np.all(expected_improvement(mean, std, 0.8, xi=0.05) <= ei)
+    with pytest.raises(LoratuneError):
+        expected_improvement(mean, std[:2], best=0.8)
+
+
+def test_upper_confidence_bound() -> None:
+    ucb = upper_confidence_bound(np.array([0.5, 0.6]), np.array([0.2, 0.0]), beta=2.0)
+    np.testing.assert_allclose(ucb, [0.9, 0.6])
+    with pytest.raises(LoratuneError):
+        upper_confidence_bound(np.array([0.5]), np.array([0.1]), beta=-1.0)

@@ -1,0 +1,326 @@
+"""The autotune report from a hand-made AutotuneResult: no training, a second or two."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from loratune import stats
+from loratune.api.autotune import AutotuneResult
+from loratune.report import write_report
+from loratune.report.data import Point, pareto_front
+from loratune.report.fmt import interval, pct, pts, pval, stat_and_p
+from loratune.space import Config, Space, config_key
+from loratune.strategies.autotune import Prediction
+from loratune.study import TrialRecord
+
+SPACE = Space(
+    "tiny",
+    {"rank": (4, 8, 16), "learning_rate": (1e-4, 1e-3), "weight_decay": (0.0, 0.01)},
+    {"epochs": 3, "alpha_ratio": 2},
+)
+PLOTS = ("predicted_vs_actual", "accuracy_vs_time", "learning_curves", "heatmap_rank_lr")
+PROVENANCE = {"packages": {"loratune": "0.1.0"}, "git_commit": "abc123", "cpu": "Test CPU"}
+
+
+def true_accuracy(c: Config) -> float:
+    return (
+        0.6
+        + 0.04 * math.log2(c.rank / 4)
+        + (0.12 if c.learning_rate == 1e-3 else 0.0)
+        - (2.0 * c.weight_decay)
+    )
+
+
+def seconds_per_epoch(c: Config) -> float:
+    return 2.0 + 0.4 * c.rank
+
+
+def record(number: int, c: Config, phase: str, prediction: Prediction | None = None) -> TrialRecord:
+    acc = true_accuracy(c)
+    metrics: dict[str, Any] = {
+        "config_key": config_key(c),
+        "latency": seconds_per_epoch(c),
+        "wall_seconds": 3 * seconds_per_epoch(c) + 1.5,
+        "cost": 0.0,
+        "phase": phase,
+        "device": "cpu",
+    }
+    if prediction is not None:
+        metrics.update(prediction.attrs())
+    return TrialRecord(
+        number=number,
+        config=c,
+        state="complete",
+        accuracy=acc,
+        curve=(acc - 0.12, acc - 0.04, acc - 0.01),
+        metrics=metrics,
+        attrs={"domain": "toy", "model": "tiny-llama", "space": "tiny", "provenance": PROVENANCE},
+    )
+
+
+def build_result(n_verified: int, validation: dict[str, Any] | None = None) -> AutotuneResult:
+    configs = SPACE.configs()
+    explored = [record(i, configs[j], "explore") for i, j in enumerate([0, 3, 5, 7, 8, 9])]
+    tried = {config_key(r.config) for r in explored}
+    # Predictions a little off the truth, optimistic for big ranks: something to see in plots.
+    predictions = sorted(
+        (
+            Prediction(
+                c,
+                true_accuracy(c) + 0.012 * ((i * 7) % 5 - 2) + 0.01 * (c.rank == 16),
+                0.01 + 0.005 * (i % 2),
+                seconds_per_epoch(c) * 1.05,
+                0.2,
+                0.0,
+                config_key(c) in tried,
+            )
+            for i, c in enumerate(configs)
+        ),
+        key=lambda p: -p.accuracy,
+    )
+    picks = [p for p in predictions if not p.tried][:n_verified]
+    verified = [record(len(explored) + i, p.config, "verify", p) for i, p in enumerate(picks)]
+    finished = explored + verified
+    best = max(finished, key=lambda r: r.accuracy or 0.0)
+    if validation is None:
+        validation = full_validation(best, verified, len(finished))
+    return AutotuneResult(
+        study="autotune:toy:tiny-llama:tiny",
+        best=best,
+        predictions=predictions,
+        explored=explored,
+        verified=verified,
+        validation=validation,
+        surrogates={"accuracy": "gp", "latency": "ridge", "cost": "ridge"},
+    )
+
+
+def full_validation(best: TrialRecord, verified: list[TrialRecord], trials: int) -> dict[str, Any]:
+    """Shaped as `loratune.api.validate.validate_study` returns it, with the real statistics."""
+    out: dict[str, Any] = {
+        "study": "autotune:toy:tiny-llama:tiny",
+        "trials": trials,
+        "verified": len(verified),
+        "pick": {"config": best.config.describe(), "accuracy": best.accuracy, "phase": "verify"},
+    }
+    if verified:
+        pred = np.array([r.metrics["predicted_accuracy"] for r in verified])
+        sd = np.array([r.metrics["predicted_accuracy_std"] for r in verified])
+        actual = np.array([r.accuracy for r in verified], dtype=float)
+        out["prediction"] = stats.prediction_stats(pred, sd, actual, level=0.9)
+        out["tests"] = stats.paired_tests(pred, actual)
+        out["mae_ci95"] = stats.bootstrap_ci(np.abs(pred - actual))
+        out["error_ci95"] = stats.bootstrap_ci(pred - actual)
+        top1 = verified[int(np.argmax(pred))]
+        out["top1_regret_vs_study"] = stats.regret(top1.accuracy or 0.0, best.accuracy or 0.0)
+        out["rows"] = [
+            {
+                "config": r.config.describe(),
+                "predicted": r.metrics["predicted_accuracy"],
+                "std": r.metrics["predicted_accuracy_std"],
+                "actual": r.accuracy,
+                "latency": r.metrics["latency"],
+                "predicted_latency": r.metrics["predicted_latency"],
+            }
+            for r in verified
+        ]
+    out["spent"] = {"seconds": 180.0, "cost": 0.0, "trials": trials}
+    out["grid"] = {
+        "trials": 12,
+        "complete": True,
+        "best_accuracy": 0.8,
+        "seconds": 420.0,
+        "cost": 0.0,
+        "study": "sweep:toy:tiny-llama:tiny",
+    }
+    out["regret_vs_grid"] = stats.regret(best.accuracy or 0.0, 0.8)
+    out["pick_grid_accuracy"] = 0.79
+    out["speedup"] = {
+        "grid_seconds": 420.0,
+        "source": "measured",
+        "factor": stats.speedup(420.0, 180.0),
+        "cost_saved": 1 - 180.0 / 420.0,
+        "grid_cost": 0.0,
+    }
+    out["warnings"] = stats.evidence_warnings(
+        out.get("prediction", {"n": 0}), mae_ci=out.get("mae_ci95")
+    )
+    return out
+
+
+def read(out: Path) -> tuple[str, str]:
+    return (out / "report.html").read_text(), (out / "report.md").read_text()
+
+
+def test_full_report(tmp_path: Path) -> None:
+    result = build_result(4)
+    out = write_report(result, SPACE, tmp_path / "rep")
+    assert out == tmp_path / "rep"
+    html, md = read(out)
+    assert html.count("data:image/png;base64,") >= 4
+    for name in PLOTS:
+        png = out / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"]({name}.png)" in md
+    # Self-contained: nothing fetched from elsewhere.
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", html)
+    assert "<script" not in html and "<link" not in html
+    best = result.best
+    p = result.validation["prediction"]
+    rho, tau = p["spearman"], p["kendall"]
+    lo, hi = result.validation["mae_ci95"]
+    for text in (html, md):
+        assert "toy" in text and "tiny-llama" in text and result.study in text
+        assert best.config.describe() in text
+        assert pct(best.accuracy) in text
+        assert f"(Spearman ρ = {rho['rho']:.2f}, p = {pval(rho['p'])}" in text
+        assert f"{tau['tau']:.2f} (p = {pval(tau['p'])})" in text
+        assert pts(p["mae"]) in text and pts(lo) in text and pts(hi) in text  # MAE and its CI
+        assert "needs at least 6 non-zero differences" in text  # why Wilcoxon has no p
+        assert "Only 4 predicted config(s) were verified" in text  # the warning, shown
+        assert "**measured**" in md and "<strong>measured</strong>" in html
+        assert "2.3×" in text  # speedup
+        assert "gp" in text and "ridge" in text  # surrogates in the footer
+        for r in result.verified:
+            assert r.config.describe() in text
+    # Order of the content: verdict, warnings, tables, plots, provenance.
+    order = [
+        "Verdict",
+        "Read this first",
+        "Predicted vs actual",
+        "Statistics",
+        "Regret",
+        "Speedup",
+        "Top 10",
+        "Plots",
+        "Surrogates",
+    ]
+    positions = [md.index(h) for h in order]
+    assert positions == sorted(positions)
+
+
+def test_missing_and_none_statistics(tmp_path: Path) -> None:
+    result = build_result(2)
+    best = result.best
+    result.validation = {
+        "study": result.study,
+        "trials": 6,
+        "verified": 2,
+        "pick": {"config": best.config.describe(), "accuracy": best.accuracy},
+        "prediction": {
+            "n": 2,
+            "mae": 0.02,
+            "rmse": None,
+            "spearman": None,
+            "kendall": None,
+            "coverage": float("nan"),
+        },
+        "tests": {"t_test": None, "wilcoxon": {"p": None}},
+        "mae_ci95": None,
+        "rows": full_validation(best, result.verified, 6)["rows"],
+        "spent": {"seconds": 0.0, "cost": 0.0, "trials": 6},
+        "speedup": {
+            "grid_seconds": float("nan"),
+            "source": "predicted",
+            "factor": None,
+            "cost_saved": None,
+            "grid_cost": 0.0,
+        },
+        "warnings": ["n = 2 < 3: no rank correlation", "no exhaustive grid to compare with"],
+    }
+    out = write_report(result, SPACE, tmp_path)
+    html, md = read(out)
+    assert html.count("data:image/png;base64,") >= 4
+    assert "cannot be measured" in md
+    assert "**predicted**" in md
+    assert "nan" not in md.lower().replace("nano", "")
+    assert "n = 2 &lt; 3" in html and "n = 2 < 3" in md  # escaped in HTML
+
+
+@pytest.mark.parametrize("n_verified", [0, 1])
+def test_few_or_no_verified(tmp_path: Path, n_verified: int) -> None:
+    result = build_result(n_verified)
+    best = result.best
+    if n_verified == 0:
+        # What validate returns with nothing verified: no prediction, tests or rows at all.
+        result.validation = {
+            "study": result.study,
+            "trials": len(result.explored),
+            "verified": 0,
+            "pick": {"config": best.config.describe(), "accuracy": best.accuracy},
+            "spent": {"seconds": 50.0, "cost": 0.0, "trials": len(result.explored)},
+            "speedup": {
+                "grid_seconds": 300.0,
+                "source": "predicted",
+                "factor": 6.0,
+                "cost_saved": 0.83,
+                "grid_cost": 0.0,
+            },
+            "warnings": ["no verified configs: predictions untested"],
+        }
+    else:
+        result.validation["prediction"] = {"n": 1, "mae": 0.01, "spearman": None}
+    out = write_report(result, SPACE, tmp_path / "nested" / "dir")
+    html, md = read(out)
+    assert html.count("data:image/png;base64,") >= 4
+    assert pct(best.accuracy) in md
+    if n_verified == 0:
+        assert "No verified config" in md
+
+
+def test_empty_validation_and_predictions(tmp_path: Path) -> None:
+    result = build_result(0, validation={})
+    result.predictions = []
+    result.surrogates = {}
+    html, md = read(write_report(result, SPACE, tmp_path))
+    assert html.count("data:image/png;base64,") >= 4
+    assert "No predictions." in md
+
+
+def test_does_not_touch_the_users_matplotlib(tmp_path: Path) -> None:
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    write_report(build_result(3), SPACE, tmp_path)
+    assert matplotlib.get_backend() == backend
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        assert not sys.modules["matplotlib.pyplot"].get_fignums()
+
+
+def test_pareto_front() -> None:
+    def pt(acc: float, lat: float) -> Point:
+        return Point(f"{acc}/{lat}", "", None, acc, lat, None, None, None, ())
+
+    front = pareto_front([pt(0.7, 1), pt(0.6, 2), pt(0.8, 3), pt(0.8, 4), pt(0.9, 5), pt(0.5, 0.5)])
+    assert [(p.accuracy, p.latency) for p in front] == [(0.5, 0.5), (0.7, 1), (0.8, 3), (0.9, 5)]
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"spearman": 0.5, "spearman_p": 0.2},
+        {"spearman": {"rho": 0.5, "p": 0.2}},
+        {"spearman": {"statistic": 0.5, "pvalue": 0.2}},
+        {"spearman": (0.5, 0.2)},
+    ],
+)
+def test_statistic_shapes(stored: dict[str, Any]) -> None:
+    assert stat_and_p(stored, "spearman") == (0.5, 0.2)
+
+
+def test_statistic_gaps() -> None:
+    assert stat_and_p({"spearman": None}, "spearman") == (None, None)
+    assert stat_and_p(None, "spearman") == (None, None)
+    assert stat_and_p({"spearman": float("nan")}, "spearman") == (None, None)
+    assert interval((0.1, 0.2)) == (0.1, 0.2)
+    assert interval({"lo": 0.1, "hi": 0.2}) == (0.1, 0.2)
+    assert interval([float("nan"), 0.2]) is None
+    assert pct(None) == pts(None) == "–"
