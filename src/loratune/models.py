@@ -113,6 +113,8 @@ class _quiet_transformers:
         from transformers.utils import logging as hf_logging
 
         self._level = hf_logging.get_verbosity()
+        self._tqdm = os.environ.get("TQDM_DISABLE")
+        os.environ["TQDM_DISABLE"] = "1"  # GGUF de-quantisation uses tqdm directly
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
         logging.getLogger("transformers").setLevel(logging.ERROR)
@@ -121,6 +123,10 @@ class _quiet_transformers:
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity(self._level)
+        if self._tqdm is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = self._tqdm
         hf_logging.enable_progress_bar()
 
 

@@ -82,6 +82,8 @@ def validate_study(
         out["rows"] = [
             {
                 "config": r.config.describe(),
+                "config_key": r.metrics.get("config_key"),
+                "trial": r.number,
                 "predicted": float(p),
                 "std": float(s),
                 "actual": float(a),

@@ -28,6 +28,10 @@ def _join(parts: Sequence[str]) -> str:
     return " ".join(p for p in parts if p)
 
 
+def _cap(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
 def _instruction(what: str, labels: Sequence[str]) -> str:
     return f"Classify the {what} as one of: {', '.join(labels)}."
 
@@ -116,19 +120,27 @@ SUPPORT_OPENERS = (
     "Ticket from $first ($plan):",
     "Hello support,",
     "From $first in $city:",
+    "Re: order $order.",
+    "Subject: urgent!",
+    "Account $last4, $first:",
+    "Hi team, quick one.",
     "",
     "",
 )
+# (sentence, label it would contradict): several name another label's topic in passing.
 SUPPORT_EXTRAS = (
-    "I've been a customer for $days months.",
-    "Your chat bot could not help.",
-    "Please reply by Friday.",
-    "My last order arrived fine.",
-    "The app itself works great.",
-    "Payments have never been an issue before.",
-    "Thanks in advance, $first.",
-    "This is my second message about it.",
-    "My account details are all correct.",
+    ("I've been a customer for $days months.", ""),
+    ("Your chat bot could not help.", ""),
+    ("Please reply by Friday.", ""),
+    ("My last order arrived fine.", "shipping"),
+    ("The app itself works great.", "technical"),
+    ("Payments have never been an issue before.", ""),
+    ("Thanks in advance, $first.", ""),
+    ("This is my second message about it.", ""),
+    ("My account details are all correct.", "account"),
+    ("I'm on the $plan on my $device.", ""),
+    ("Not a technical problem, as far as I can tell.", "technical"),
+    ("I already tried logging out and in again.", ""),
 )
 
 
@@ -160,7 +172,7 @@ def _support_sample(rng: random.Random) -> tuple[str, str]:
     core = rng.choice(SUPPORT_CUES[label])
     parts = [rng.choice(SUPPORT_OPENERS), core]
     if rng.random() < 0.6:
-        parts.append(rng.choice(SUPPORT_EXTRAS))
+        parts.append(rng.choice([x for x, clash in SUPPORT_EXTRAS if clash != label]))
     return _fill(_join(parts), v), label
 
 
@@ -176,13 +188,13 @@ LEGAL_LABELS = (
 )
 LEGAL_CUES: dict[str, tuple[str, ...]] = {
     "termination": (
-        "Either party may terminate this Agreement on $days days' written notice.",
-        "$A may end this Agreement at once if $B materially breaches it "
+        "Either party may terminate this $doc on $days days' written notice.",
+        "$A may end this $doc at once if $B materially breaches it "
         "and fails to cure within $days days.",
-        "This Agreement expires after $years years unless renewed in writing.",
+        "This $doc expires after $years years unless renewed in writing.",
         "If $B becomes insolvent, $A may terminate without further notice.",
         "$B may cancel the engagement for convenience, effective $days days after notice.",
-        "This Agreement ends automatically if $B ceases to do business.",
+        "This $doc ends automatically if $B ceases to do business.",
         "Neither party may terminate during the first $months months except for cause.",
         "After a change of control of $B, $A may terminate on $days days' notice.",
         "The term renews yearly unless either party gives $days days' notice of non-renewal.",
@@ -190,14 +202,14 @@ LEGAL_CUES: dict[str, tuple[str, ...]] = {
     ),
     "confidentiality": (
         "$B shall not disclose any Confidential Information of $A to third parties.",
-        "Each party shall keep the terms of this Agreement strictly secret.",
-        "$B may use the proprietary information of $A solely to perform this Agreement.",
+        "Each party shall keep the terms of this $doc strictly secret.",
+        "$B may use the proprietary information of $A solely to perform this $doc.",
         "Information that is public through no fault of $B is not Confidential Information.",
         "$B shall protect the trade secrets of $A with at least reasonable care.",
         "These non-disclosure duties survive for $years years after termination.",
         "$B may share Confidential Information only with staff who need to know it.",
         "On request, $B shall destroy all copies of the confidential materials of $A.",
-        "Neither party shall publicise the pricing in this Agreement without consent.",
+        "Neither party shall publicise the pricing in this $doc without consent.",
         "$B shall not reveal the source code of $A to any person.",
     ),
     "liability": (
@@ -225,11 +237,10 @@ LEGAL_CUES: dict[str, tuple[str, ...]] = {
         "Prices rise by $pct% on each anniversary of the Effective Date.",
     ),
     "governing_law": (
-        "This Agreement is governed by the laws of $state.",
+        "This $doc is governed by the laws of $state.",
         "Any dispute shall be resolved exclusively in the courts of $city.",
         "The parties submit to the jurisdiction of the courts of $state.",
-        "This Agreement is construed under the laws of $state, "
-        "without regard to conflict of law rules.",
+        "This $doc is construed under the laws of $state, without regard to conflict of law rules.",
         "The Vienna Sales Convention does not apply; the laws of $state govern.",
         "Disputes shall be settled by arbitration seated in $city under the laws of $state.",
         "Each party waives any objection to venue in $city.",
@@ -264,6 +275,9 @@ LEGAL_PARTIES = (
     ("the Company", "the Consultant"),
     ("the Vendor", "the Buyer"),
     ("the Landlord", "the Tenant"),
+    ("Acme Ltd", "Brightwave Inc"),
+    ("Nordvik AS", "Helio GmbH"),
+    ("Kestrel LLC", "Orchid Pharma"),
 )
 
 
@@ -285,11 +299,14 @@ def _legal_sample(rng: random.Random) -> tuple[str, str]:
             ("New York", "England and Wales", "Delaware", "Ontario", "California", "Singapore")
         ),
         "city": rng.choice(("London", "Geneva", "Chicago", "Toronto", "Paris", "Dublin")),
+        "doc": rng.choice(("Agreement", "Contract", "MSA", "Statement of Work", "Licence")),
     }
     clause = _fill(rng.choice(LEGAL_CUES[label]), v)
     if rng.random() < 0.5:
         ref = LEGAL_REFERENCES[_other(rng, LEGAL_LABELS, label)]
-        clause = _fill(rng.choice(LEGAL_PREFIXES), {"ref": ref}) + clause[0].lower() + clause[1:]
+        named = clause.startswith((a, b)) and not a.startswith("the ")
+        lead = clause if named else clause[0].lower() + clause[1:]
+        clause = _fill(rng.choice(LEGAL_PREFIXES), {"ref": ref}) + lead
     else:
         clause = clause[0].upper() + clause[1:]
     number = f"{rng.randint(2, 19)}.{rng.randint(1, 9)} " if rng.random() < 0.5 else ""
@@ -329,7 +346,7 @@ MEDICAL_CUES: dict[str, tuple[str, ...]] = {
         "a runny nose, sore throat and chest congestion",
         "oxygen saturation of 91% and rapid breathing",
         "chest tightness and wheeze triggered by cold air",
-        "noisy breathing since a cold",
+        "noisy breathing after a cold",
     ),
     "gastrointestinal": (
         "cramping abdominal pain and diarrhoea",
@@ -347,7 +364,7 @@ MEDICAL_CUES: dict[str, tuple[str, ...]] = {
         "sudden weakness of the right arm and slurred speech",
         "a throbbing headache with flashing lights",
         "numbness and tingling in both feet",
-        "a seizure witnessed by family",
+        "repeated seizures witnessed by family",
         "dizziness and double vision",
         "memory lapses noticed by relatives",
         "a tremor of the left hand at rest",
@@ -419,10 +436,12 @@ def _medical_sample(rng: random.Random) -> tuple[str, str]:
         ),
     }
     v["symptom"] = _fill(rng.choice(MEDICAL_CUES[label]), v)
-    parts = [_fill(rng.choice(MEDICAL_OPENERS), v)]
+    parts = [_cap(_fill(rng.choice(MEDICAL_OPENERS), v))]
     extras = []
     if rng.random() < 0.6:
-        extras.append(f"Denies {MEDICAL_DENIALS[_other(rng, MEDICAL_LABELS, label)]}.")
+        denied = MEDICAL_DENIALS[_other(rng, MEDICAL_LABELS, label)]
+        if not ("chest" in denied and ("chest" in v["symptom"] or "breast" in v["symptom"])):
+            extras.append(f"Denies {denied}.")
     if rng.random() < 0.5:
         extras.append(f"History of {rng.choice(MEDICAL_HISTORY)}.")
     if rng.random() < 0.4:
@@ -521,68 +540,68 @@ ECOMMERCE_CUES: dict[str, tuple[str, ...]] = {
         "it pairs with my phone instantly",
         "the firmware update fixed the lag",
         "it charges fully in under an hour",
-        "the bluetooth drops out every few minutes",
-        "the screen is bright even outdoors",
+        "the companion app keeps crashing",
+        "it stopped turning on after $n days",
         "it gets hot while charging",
         "the USB-C port feels loose",
     ),
     "clothing": (
         "it runs a size small",
         "the fabric pilled after two washes",
-        "the stitching on the sleeve came loose",
+        "the stitching came loose within a week",
         "it fits true to size",
         "the colour faded in the wash",
-        "the waist is a bit tight",
-        "the collar lost its shape",
-        "the lining is soft against the skin",
+        "it is a bit tight around the waist",
+        "it lost its shape after one wash",
+        "it looks smart enough for the office",
     ),
     "kitchen": (
-        "it heats evenly",
         "it is dishwasher safe",
-        "it crushes ice easily",
-        "the edge stays sharp",
         "it takes up little counter space",
-        "the non-stick coating peeled",
-        "the lid does not seal properly",
-        "it boils water in two minutes",
+        "I use it every time I cook",
+        "it cleans up easily after dinner",
+        "it survived a month of family meals",
+        "it feels sturdy on the worktop",
+        "the handle gets hot on the hob",
+        "it makes weeknight cooking quicker",
     ),
     "beauty": (
         "it left my skin soft",
         "the scent fades by noon",
         "no breakouts so far",
-        "it blends well with my skin tone",
-        "it stung my eyes",
+        "a little goes a long way",
+        "it irritated my sensitive skin",
         "the shade is darker than the photo",
-        "my hair feels less frizzy",
-        "it lasts all day without smudging",
+        "it leaked all over my make-up bag",
+        "it lasts all day without touch-ups",
     ),
     "sports": (
-        "the grip holds during hot yoga",
-        "it survived a full season of league games",
-        "it did not fog up during laps",
-        "the strap slips on long rides",
-        "my lifting sessions feel safer",
-        "it holds up on muddy trails",
+        "it survived a full season of training",
+        "my gym sessions feel safer",
         "it is the right weight for interval training",
-        "the padding protects my knuckles",
+        "it held up through a sweaty spin class",
+        "my coach at the club recommended it",
+        "it is sturdy enough for daily practice",
+        "it packs small in my gym bag",
+        "it made my morning workouts easier",
     ),
     "toys": (
         "my $n-year-old plays with it every day",
         "the pieces are big enough for toddlers",
         "it kept the kids busy all afternoon",
         "the paint chipped when my son dropped it",
-        "the building instructions were clear",
+        "the assembly instructions were clear",
         "my daughter named it straight away",
-        "it is a hit at bath time",
+        "it survived being thrown around by the twins",
         "the kids fight over whose turn it is",
     ),
     "books": (
         "the plot twist in chapter $n surprised me",
         "I could not put it down",
         "the author's prose is beautiful",
-        "the recipes are easy to follow",
+        "the chapters are short and easy to follow",
         "the characters felt flat",
-        "the maps and photos are lovely",
+        "the illustrations are lovely",
         "the translation reads awkwardly",
         "the ending felt rushed",
     ),
@@ -601,7 +620,7 @@ ECOMMERCE_TEMPLATES = (
 )
 ECOMMERCE_EXTRAS = (
     "It came in the same box as my $other.",
-    "Better than the $other I returned last month.",
+    "I returned a $other last month.",
     "I also ordered a $other, review to follow.",
     "Shipping took $n days.",
     "Cheaper than in stores.",
@@ -849,71 +868,76 @@ def _code_sample(rng: random.Random) -> tuple[str, str]:
 INSURANCE_LABELS = ("collision", "theft", "water_damage", "fire", "storm", "injury")
 INSURANCE_CUES: dict[str, tuple[str, ...]] = {
     "collision": (
-        "The insured rear-ended another car at a red light on $street.",
-        "A delivery van reversed into the insured's parked car.",
-        "The insured's car slid into a guardrail on the $road.",
+        "The insured rear-ended another $vehicle at a red light on $street.",
+        "A delivery van reversed into the insured's parked $vehicle.",
+        "The insured's $vehicle slid into a guardrail on the $road.",
         "Two vehicles collided at the $street roundabout.",
-        "The bumper and a headlight were smashed when the insured hit a deer.",
-        "A passing truck clipped the side mirror and door.",
-        "The insured's SUV struck a concrete pole while parking.",
-        "A scooter ran into the insured's car at a junction in $city.",
-        "Car crushed at the front in a fog pile-up on the $road.",
+        "The bumper and a headlight were smashed when the insured's $vehicle hit a deer.",
+        "A passing truck clipped the mirror and door of the insured's $vehicle.",
+        "The insured's $vehicle struck a concrete pole while parking in $city.",
+        "A scooter ran into the insured's $vehicle at a junction in $city.",
+        "The $vehicle was crushed at the front in a fog pile-up on the $road.",
+        "A learner driver hit the insured's $vehicle in a car park on $street.",
     ),
     "theft": (
-        "A laptop and jewellery were taken in a break-in at $street.",
-        "The insured's car was stolen from the driveway overnight.",
-        "A bicycle was stolen from the locked garage.",
-        "The catalytic converter was cut off the insured's car.",
-        "Burglars forced the back door and took the television.",
-        "A wallet and phone went missing from a hotel room in $city.",
+        "Burglars took $goods in a break-in at $street.",
+        "The insured's $vehicle was stolen from the driveway overnight.",
+        "A bicycle was stolen from the locked garage at $street.",
+        "The catalytic converter was cut off the insured's $vehicle.",
+        "Burglars forced the back door and took $goods.",
+        "$Goods went missing from a hotel room in $city.",
         "Tools were stolen from the work van parked on $street.",
-        "Parcels were taken from the porch.",
-        "The car window was smashed and a bag taken from the back seat.",
-        "Someone drove off with the insured's trailer.",
+        "Parcels worth $$$loss were taken from the porch.",
+        "The $vehicle window was smashed and $goods taken from the back seat.",
+        "Someone drove off with the insured's trailer in $city.",
     ),
     "water_damage": (
-        "A burst pipe flooded the basement at $street.",
-        "The washing machine hose split and soaked the kitchen floor.",
+        "A burst pipe flooded the $room at $street.",
+        "The washing machine hose split and soaked the $room floor.",
         "The water heater leaked through the ceiling of the flat below.",
-        "A leaking dishwasher warped the oak floor.",
-        "The upstairs bathtub overflowed into the insured's flat.",
-        "A cracked pipe under the sink rotted the cabinets.",
-        "A sewer backup filled the basement with water.",
-        "A faulty sprinkler head sprayed water across the office.",
-        "The fridge water line leaked behind the units for weeks.",
+        "A leaking dishwasher warped the oak floor in the $room.",
+        "The upstairs bathtub overflowed into the insured's $room.",
+        "A cracked pipe under the sink rotted the $room cabinets.",
+        "A sewer backup filled the $room with water.",
+        "A faulty sprinkler head sprayed water across the office on $street.",
+        "The fridge water line leaked behind the $room units for weeks.",
+        "A radiator valve failed and water soaked the $room carpet.",
     ),
     "fire": (
-        "A grease fire on the stove burnt the kitchen cabinets.",
-        "An electrical fault started a blaze in the garage.",
+        "A grease fire on the stove burnt the kitchen cabinets at $street.",
+        "An electrical fault started a blaze in the $room.",
         "Smoke from a neighbour's house fire damaged every room.",
-        "A candle set the living-room curtains alight.",
-        "The insured's car engine caught fire on the $road.",
-        "Lint in the dryer ignited and scorched the laundry room.",
+        "A candle set the $room curtains alight.",
+        "The engine of the insured's $vehicle caught fire on the $road.",
+        "Lint in the dryer ignited and scorched the $room.",
         "Flames from the barbecue spread to the wooden deck.",
-        "An overheated space heater burnt the carpet and sofa.",
-        "Firefighters' hoses soaked the ground floor after a blaze upstairs.",
+        "An overheated space heater burnt the $room carpet.",
+        "Firefighters' hoses soaked the ground floor after a blaze in the $room.",
+        "A phone charger overheated and set the $room sofa on fire.",
     ),
     "storm": (
-        "Hail dented the roof and the hood of the insured's car.",
+        "Hail dented the roof and the bonnet of the insured's $vehicle.",
         "High winds tore shingles off the roof at $street.",
-        "A tree fell on the garage during last night's gale.",
-        "A lightning surge destroyed the TV and router.",
-        "A tornado flattened the barn and fences.",
-        "Heavy snow collapsed the carport roof.",
-        "Hurricane winds shattered the front windows.",
+        "A tree fell on the garage during last night's gale in $city.",
+        "A lightning surge destroyed the TV and router in the $room.",
+        "A tornado flattened the barn and fences outside $city.",
+        "Heavy snow collapsed the carport roof onto the $vehicle.",
+        "Hurricane winds shattered the $room windows.",
         "An ice storm brought a power line down onto the shed.",
         "The storm blew the trampoline through the neighbour's fence.",
+        "Gale-force gusts ripped the solar panels off the roof at $street.",
     ),
     "injury": (
         "A visitor slipped on the icy steps at $street and broke a wrist.",
-        "A customer fell in the insured's shop and needed stitches.",
-        "The insured's dog bit a delivery driver.",
-        "A dinner guest was burnt by a hot pan.",
+        "A customer fell in the insured's shop in $city and needed stitches.",
+        "The insured's dog bit a delivery driver on $street.",
+        "A dinner guest was burnt by a hot pan in the $room.",
         "A worker fell from a ladder while clearing the gutters.",
         "A child was hurt on the trampoline in the insured's garden.",
         "A tenant tripped on a loose stair rail and sprained an ankle.",
-        "A guest cut their hand badly on a broken glass table.",
+        "A guest cut their hand badly on a broken glass table in the $room.",
         "A jogger tripped on the cracked path outside the property in $city.",
+        "A cleaner slipped on the wet $room floor and hurt her back.",
     ),
 }
 INSURANCE_NEGATIONS = {
@@ -944,12 +968,20 @@ def _insurance_sample(rng: random.Random) -> tuple[str, str]:
         "loss": f"{rng.randint(4, 240) * 100:,}",
         "days": str(rng.randint(1, 14)),
         "policy": f"HP-{rng.randint(10000, 99999)}",
+        "vehicle": rng.choice(("car", "van", "SUV", "pickup", "hatchback")),
+        "room": rng.choice(("kitchen", "basement", "bathroom", "hallway", "living room")),
     }
+    goods = rng.choice(
+        ("a laptop and jewellery", "the television", "a camera bag", "cash and passports")
+    )
+    v |= {"goods": goods, "Goods": goods[0].upper() + goods[1:]}
     parts = [f"Claim {rng.randint(1000, 9999)}:" if rng.random() < 0.5 else ""]
     parts.append(rng.choice(INSURANCE_CUES[label]))
     extras = [rng.choice(INSURANCE_EXTRAS)] if rng.random() < 0.6 else []
     if rng.random() < 0.5:
-        extras.append(INSURANCE_NEGATIONS[_other(rng, INSURANCE_LABELS, label)])
+        other = _other(rng, INSURANCE_LABELS, label)
+        if (label, other) != ("fire", "water_damage"):  # fire claims may mention hoses
+            extras.append(INSURANCE_NEGATIONS[other])
     rng.shuffle(extras)
     return _fill(_join(parts + extras), v), label
 
@@ -970,86 +1002,142 @@ EDUCATION_CUES: dict[str, tuple[str, ...]] = {
         "Solve for x: ${a}x + $b = $c.",
         "What is the area of a triangle with base $a cm and height $b cm?",
         "Find the derivative of x^$n + ${a}x.",
-        "A shop sells $a pens for $$$b. How much do $c pens cost?",
-        "What is the probability of rolling two sixes with two fair dice?",
+        "A shop sells $a $things for $$$b. How much do $c $things cost?",
+        "What is the probability of rolling a total of $n with two fair dice?",
         "Factor x^2 + ${a}x + $b.",
         "How many prime numbers are less than $c?",
         "What is $n% of $c?",
-        "Prove that the square root of 2 is irrational.",
+        "Prove that the square root of $prime is irrational.",
         "Find the mean of $a, $b and $c.",
+        "What is the sum of the interior angles of a polygon with $n sides?",
+        "How many ways can $n students stand in a line?",
     ),
     "physics": (
         "A car accelerates from rest at $n m/s^2. What is its speed after $a s?",
         "What force accelerates a $a kg mass at $n m/s^2?",
-        "Why does a spoon in a glass of water look bent?",
+        "Why does a $stick in a glass of water look bent?",
         "A $a ohm resistor carries $n A. What is the voltage across it?",
-        "Explain why satellites stay in orbit.",
+        "Explain why satellites stay in orbit around $planet.",
         "How much work is done lifting a $a kg box by $n m?",
         "Describe how a transformer changes voltage.",
         "What is the kinetic energy of a $a kg ball moving at $n m/s?",
-        "Why does a ball thrown upward slow down?",
+        "Why does a ball thrown upward on $planet slow down?",
         "What is the frequency of a wave with a period of $n seconds?",
+        "How long does light take to travel $c million km?",
+        "Why does a metal bench feel colder than a wooden one?",
     ),
     "chemistry": (
-        "Balance the equation: H2 + O2 -> H2O.",
-        "How many moles are in $c g of water?",
+        "Balance the equation: $equation.",
+        "How many moles are in $c g of $compound?",
         "What is the pH of a solution with [H+] = 10^-$n M?",
-        "Name the product when sodium reacts with chlorine.",
-        "Why are noble gases unreactive?",
-        "What type of bond holds methane together?",
-        "Calculate the mass of $n moles of carbon dioxide.",
-        "What is oxidised when iron rusts?",
+        "Name the product when $metal reacts with chlorine.",
+        "Why is $noble so unreactive?",
+        "What type of bond holds $compound together?",
+        "Calculate the mass of $n moles of $compound.",
+        "What is oxidised when $rusting corrodes?",
         "Describe how a catalyst speeds up a reaction.",
-        "What is the molar mass of sulfuric acid?",
+        "What is the molar mass of $compound?",
+        "Why does $metal react violently with water?",
     ),
     "biology": (
-        "What is the role of mitochondria in a cell?",
-        "Explain how vaccines train the immune system.",
-        "What does DNA polymerase do?",
-        "How do plants make glucose?",
-        "A heterozygous pea plant self-pollinates; what fraction of offspring are recessive?",
-        "Name the four chambers of the heart.",
-        "Why do swallows migrate south in autumn?",
-        "What is the function of red blood cells?",
-        "How does natural selection change a population over $c generations?",
-        "Describe the stages of mitosis.",
+        "What is the role of the $organelle in a cell?",
+        "Explain how a $disease vaccine trains the immune system.",
+        "What does the enzyme $enzyme do?",
+        "How do $plants make glucose?",
+        "Two heterozygous $organisms are crossed; what fraction of offspring are recessive?",
+        "Name the four chambers of the human heart.",
+        "Why do $migrants migrate each year?",
+        "What is the function of $cells?",
+        "How does natural selection change a population of $organisms over $c generations?",
+        "Describe the stages of $division.",
+        "What does the $organ do during digestion?",
     ),
     "history": (
-        "Why did the Western Roman Empire fall?",
-        "What caused the First World War?",
-        "In what year did the Berlin Wall fall?",
-        "Who was the first emperor of China?",
-        "What were the effects of the printing press in Europe?",
-        "Why did the American colonies declare independence?",
-        "Describe the causes of the French Revolution.",
+        "Why did $empire decline?",
+        "What caused $war?",
+        "In what year did $event?",
+        "How did $leader rise to power?",
+        "What were the effects of $invention in Europe?",
+        "Why did the American colonies declare independence in 1776?",
+        "Describe the causes of $revolution.",
         "What goods were traded along the Silk Road?",
-        "How did the Black Death change wages in medieval Europe?",
-        "What did the Magna Carta limit?",
+        "How did the Black Death change wages in 14th-century Europe?",
+        "What did the Magna Carta of 1215 limit?",
+        "Who fought in $war, and who won?",
     ),
     "geography": (
         "What is the capital of $country?",
         "Which river flows through $city?",
-        "Why does Mumbai have a monsoon climate?",
-        "Name the longest river in Africa.",
+        "Why does $monsoon have a monsoon climate?",
+        "Name the longest river in $continent.",
         "What causes deltas to form at river mouths?",
-        "Which mountain range separates France and Spain?",
+        "Which mountain range separates $neighbours?",
         "Why do deserts form on the lee side of mountains?",
-        "A country has $a million people on $c km^2; what is its population density?",
-        "Which ocean lies between Africa and Australia?",
+        "A country has $a million people on $c thousand km^2; what is its population density?",
+        "Which ocean lies between $coasts?",
         "What are the main exports of $country?",
+        "Why is $quake prone to earthquakes?",
     ),
     "literature": (
         "What is the main theme of $book?",
         "Who narrates $book?",
-        "Identify the metaphor in the first line of the poem.",
+        "Identify the metaphor in the first line of $poem.",
         "What does the green light symbolise in The Great Gatsby?",
         "Compare the two eldest sisters in Pride and Prejudice.",
         "Why does Hamlet delay his revenge?",
-        "What is the rhyme scheme of a Shakespearean sonnet?",
+        "What is the rhyme scheme of a $form?",
         "Describe the setting of $book.",
         "In $book, what role does the war play?",
         "How many lines does a haiku have, and what is its syllable pattern?",
+        "How does $author build suspense in $book?",
     ),
+}
+# Literature slots keep each book with its author.
+BOOKS = (
+    ("Jane Eyre", "Charlotte Bronte"),
+    ("Beloved", "Toni Morrison"),
+    ("Things Fall Apart", "Chinua Achebe"),
+    ("Frankenstein", "Mary Shelley"),
+    ("Middlemarch", "George Eliot"),
+    ("1984", "George Orwell"),
+    ("Moby-Dick", "Herman Melville"),
+    ("Dracula", "Bram Stoker"),
+)
+EDUCATION_SLOTS: dict[str, tuple[str, ...]] = {
+    "things": ("pens", "apples", "tickets", "notebooks"),
+    "prime": ("2", "3", "5", "7"),
+    "stick": ("spoon", "pencil", "straw", "metal rod"),
+    "planet": ("Earth", "Mars", "Jupiter", "the Moon"),
+    "equation": ("H2 + O2 -> H2O", "CH4 + O2 -> CO2 + H2O", "N2 + H2 -> NH3", "Fe + O2 -> Fe2O3"),
+    "compound": ("water", "sodium chloride", "glucose", "methane", "ammonia"),
+    "metal": ("sodium", "potassium", "lithium", "calcium"),
+    "noble": ("neon", "argon", "helium", "xenon"),
+    "rusting": ("iron", "copper", "zinc", "a steel nail"),
+    "organelle": ("mitochondrion", "ribosome", "nucleus", "chloroplast", "Golgi apparatus"),
+    "disease": ("measles", "polio", "tetanus", "flu"),
+    "enzyme": ("DNA polymerase", "amylase", "pepsin", "lipase"),
+    "plants": ("plants", "algae", "cacti", "ferns"),
+    "organisms": ("pea plants", "fruit flies", "mice", "snapdragons"),
+    "migrants": ("swallows", "salmon", "wildebeest", "monarch butterflies"),
+    "cells": ("red blood cells", "white blood cells", "platelets", "neurons"),
+    "division": ("mitosis", "meiosis"),
+    "organ": ("liver", "pancreas", "stomach", "small intestine"),
+    "empire": ("the Western Roman Empire", "the Ottoman Empire", "the Mughal Empire"),
+    "war": ("the First World War", "the Crimean War", "the Thirty Years' War", "the Boer War"),
+    "event": ("the Berlin Wall fall", "the Bastille fall", "the Titanic sink"),
+    "leader": ("Napoleon", "Augustus", "Genghis Khan", "Lenin"),
+    "invention": ("the printing press", "the steam engine", "gunpowder"),
+    "revolution": ("the French Revolution", "the Russian Revolution", "the Glorious Revolution"),
+    "country": ("Peru", "Kenya", "Vietnam", "Norway", "Chile", "Egypt", "Canada"),
+    "city": ("Vienna", "Cairo", "Budapest", "London", "Prague", "Baghdad"),
+    "monsoon": ("Mumbai", "Dhaka", "Yangon", "Kerala"),
+    "continent": ("Africa", "South America", "Asia", "Europe"),
+    "neighbours": ("France and Spain", "Chile and Argentina", "Europe and Asia", "India and Tibet"),
+    "coasts": ("Africa and Australia", "Europe and North America", "Asia and the Americas"),
+    "quake": ("Japan", "Chile", "Nepal", "Turkey"),
+    "poem": ("the poem", "'Ozymandias'", "'Daffodils'", "'The Raven'"),
+    "form": ("Shakespearean sonnet", "Petrarchan sonnet", "limerick", "villanelle"),
+    "teacher": ("Ms Lee", "Mr Okafor", "Mrs Diaz", "Dr Novak"),
 }
 EDUCATION_PREFIXES = (
     "Week $n quiz, $teacher's class:",
@@ -1064,19 +1152,17 @@ EDUCATION_SUFFIXES = ("(Show your working.)", "(2 marks)", "Answer in one senten
 
 
 def _education_sample(rng: random.Random) -> tuple[str, str]:
-    """School subject of a question; numbers, dates and places occur across subjects."""
+    """School subject of a question; numbers, dates, places and 'why' occur across subjects."""
     label = rng.choice(EDUCATION_LABELS)
-    v = {
+    book, author = rng.choice(BOOKS)
+    v = {slot: rng.choice(options) for slot, options in EDUCATION_SLOTS.items()}
+    v |= {
         "a": str(rng.randint(2, 40)),
         "b": str(rng.randint(2, 30)),
         "c": str(rng.randint(20, 500)),
         "n": str(rng.randint(2, 9)),
-        "country": rng.choice(("Peru", "Kenya", "Vietnam", "Norway", "Chile", "Egypt", "Canada")),
-        "city": rng.choice(("Vienna", "Cairo", "Budapest", "London", "Prague", "Baghdad")),
-        "book": rng.choice(
-            ("Jane Eyre", "Beloved", "Things Fall Apart", "Frankenstein", "Middlemarch")
-        ),
-        "teacher": rng.choice(("Ms Lee", "Mr Okafor", "Mrs Diaz", "Dr Novak")),
+        "book": book,
+        "author": author,
     }
     parts = [rng.choice(EDUCATION_PREFIXES), rng.choice(EDUCATION_CUES[label])]
     parts.append(rng.choice(EDUCATION_SUFFIXES))

@@ -75,6 +75,14 @@ FIN_MAIN_DOWN = (
     "$co's revenue slipped $g% to $rev in $period.",
     "Compared with $prior a year ago, revenue dropped $g% to $rev.",
 )
+# Distractors that also say "revenue" or give a growth rate that is not year over year.
+FIN_DECOYS = (
+    "Management guided to $guide revenue next year, a further $gz% rise.",
+    "Analysts had expected revenue of $guess.",
+    "Sequentially, revenue $qdir $qz% from the previous quarter.",
+    "Subscription revenue, one segment, was $seg.",
+    "Revenue per customer $qdir $qz%.",
+)
 FIN_EXTRAS = (
     "Operating costs $cdir $c% to $cost.",
     "Headcount grew to $hc.",
@@ -111,9 +119,17 @@ def _financial_sample(rng: random.Random) -> tuple[str, str]:
         "p": str(rng.randint(2, 45)),
         "cust": f"{rng.randint(1, 90) * 1000:,}",
         "ni": _millions(rng, 0.1, 9.0)[1],
+        "guide": _millions(rng, rev_value * 1.02, rev_value * 1.5)[1],
+        "gz": str(rng.randint(2, 35)),
+        "guess": _millions(rng, rev_value * 0.8, rev_value * 1.2)[1],
+        "qdir": rng.choice(("rose", "fell")),
+        "qz": str(rng.randint(1, 12)),
+        "seg": _millions(rng, rev_value * 0.2, rev_value * 0.7)[1],
     }
     main = rng.choice(FIN_MAIN_UP if up else FIN_MAIN_DOWN)
-    text = _cap(_fill(_arrange(rng, main, FIN_EXTRAS, rng.randint(1, 3)), v))
+    n_decoys = rng.choice((0, 1, 1, 2))
+    extras = rng.sample(FIN_DECOYS, n_decoys) + rng.sample(FIN_EXTRAS, rng.randint(1, 3 - n_decoys))
+    text = _cap(_fill(_arrange(rng, main, extras, len(extras)), v))
     return text, f"revenue: {rev}, growth: {'+' if up else '-'}{growth:g}%"
 
 
@@ -402,7 +418,8 @@ EXTRACTION_DOMAINS: dict[str, DomainSpec] = {
     "financial": DomainSpec(
         "financial",
         "extraction",
-        "Extract the revenue and its yearly growth as 'revenue: $X, growth: +Y%' (- for a decline).",
+        "Extract the revenue and its yearly growth as 'revenue: $X, growth: +Y%' "
+        "(- for a decline).",
         _financial_sample,
         description="revenue and growth sign/rate among cost, margin and prior-year figures",
     ),

@@ -56,7 +56,7 @@ class Decoder:
             use_cache=use_cache,
             **kwargs,
         )
-        new_cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+        new_cache = out.cache if self._cache_kw == "cache" else out.past_key_values
         return out.last_hidden_state, new_cache
 
 
