@@ -123,3 +123,36 @@ def test_cached_label_scores_match_full_forward(tiny_base):
                 logp = model(ids).logits.float().log_softmax(-1)[0]
             want = sum(logp[len(p) - 1 + t, lab[t]].item() for t in range(len(lab)))
             assert math.isclose(got[i, j].item(), want, rel_tol=1e-4, abs_tol=1e-4)
+
+
+def test_shared_prefix_scores_match_full_forward(tiny_base):
+    """Prompts sharing an instruction are scored from one prefix cache; results must not change."""
+    model = tiny_base.model
+    tok = tiny_base.tokenizer
+    head = "Classify the ticket as one of: billing, technical.\nInput:"
+    prompts = [tok(head + text)["input_ids"] for text in (" app crashes\nAnswer:", " pay\nAnswer:",
+                                                           " my card was charged twice\nAnswer:")]
+    labels = [tok(" billing")["input_ids"] + [tok.eos_token_id],
+              tok(" technical support")["input_ids"] + [tok.eos_token_id]]
+    got = score_labels(Decoder(model), prompts, labels, tok.pad_token_id, torch.device("cpu"))
+    for i, p in enumerate(prompts):
+        for j, lab in enumerate(labels):
+            with torch.no_grad():
+                logp = model(torch.tensor([p + lab])).logits.float().log_softmax(-1)[0]
+            want = sum(logp[len(p) - 1 + t, lab[t]].item() for t in range(len(lab)))
+            assert math.isclose(got[i, j].item(), want, rel_tol=1e-4, abs_tol=1e-4)
+
+
+def test_greedy_decode_with_shared_prefix_matches_stepwise(tiny_base):
+    from loratune.trainer.evaluate import greedy_decode
+
+    model = tiny_base.model
+    tok = tiny_base.tokenizer
+    prompts = [tok("Extract the price.\nInput: " + t)["input_ids"] for t in ("a $5 hat", "b")]
+    got = greedy_decode(Decoder(model), prompts, 6, -1, tok.pad_token_id, torch.device("cpu"))
+    for p, out in zip(prompts, got, strict=True):
+        ids = list(p)
+        for _ in range(6):
+            with torch.no_grad():
+                ids.append(int(model(torch.tensor([ids])).logits[0, -1].argmax()))
+        assert out == ids[len(p):]

@@ -9,6 +9,7 @@ Extraction: greedy decoding, cached, batched, compared after normalisation.
 from __future__ import annotations
 
 import contextlib
+import copy
 import inspect
 from collections.abc import Iterator
 
@@ -67,6 +68,50 @@ def _prompt_ids(
     return [list(s)[-max_length:] for s in ids]
 
 
+class SharedPrefix:
+    """The tokens every prompt starts with (the task's instruction), run through the model once.
+
+    Each batch then starts from a copy of this cache, so the instruction is not recomputed
+    for every example: a third or more of an evaluation's tokens.
+    """
+
+    def __init__(self, decoder: Decoder, prompts: list[list[int]], device: torch.device) -> None:
+        n = _common_prefix_len(prompts)
+        self.length = n
+        self.cache: object | None = None
+        if n:
+            ids = torch.tensor([prompts[0][:n]], device=device)
+            mask = torch.ones_like(ids)
+            _, self.cache = decoder(ids, mask, torch.arange(n, device=device)[None], use_cache=True)
+
+    def start(
+        self, decoder: Decoder, chunk: list[list[int]], pad_id: int, device: torch.device
+    ) -> tuple[torch.Tensor, object, torch.Tensor, torch.Tensor]:
+        """Run a batch of prompts after the prefix: (last hidden, cache, full mask, last pos)."""
+        ids, mask = left_pad([p[self.length :] for p in chunk], pad_id, device)
+        cache = None
+        if self.length:
+            cache = copy.deepcopy(self.cache)
+            cache.batch_repeat_interleave(ids.shape[0])  # type: ignore[union-attr]
+            mask = torch.cat([torch.ones_like(mask[:, :1]).expand(-1, self.length), mask], 1)
+        # Left padding sits between prefix and suffix; masked, and skipped by the positions.
+        pos = (mask.cumsum(-1) - 1).clamp(min=0)[:, self.length :]
+        hidden, cache = decoder(ids, mask, pos, cache=cache, use_cache=True)
+        return hidden[:, -1], cache, mask, pos[:, -1:]
+
+
+def _common_prefix_len(prompts: list[list[int]]) -> int:
+    """Length of the token prefix all prompts share, leaving each at least one token of its own."""
+    if not prompts:
+        return 0
+    limit = min(len(p) for p in prompts) - 1
+    first = prompts[0]
+    n = 0
+    while n < limit and all(p[n] == first[n] for p in prompts):
+        n += 1
+    return n
+
+
 @torch.no_grad()
 def score_labels(
     decoder: Decoder,
@@ -87,20 +132,21 @@ def score_labels(
         target[j, : len(lab) - 1] = torch.tensor(lab[1:], dtype=torch.long)
     first = torch.tensor([lab[0] for lab in labels], device=device)
     cont, target = cont.to(device), target.to(device)
+    prefix = SharedPrefix(decoder, prompts, device)
     scores = []
     for start in range(0, len(prompts), batch_size):
-        ids, mask = left_pad(prompts[start : start + batch_size], pad_id, device)
-        b = ids.shape[0]
-        pos = (mask.cumsum(-1) - 1).clamp(min=0)
-        hidden, cache = decoder(ids, mask, pos, use_cache=width > 1)
-        logp = decoder.head(hidden[:, -1]).float().log_softmax(-1)
+        last, cache, mask, last_pos = prefix.start(
+            decoder, prompts[start : start + batch_size], pad_id, device
+        )
+        b = last.shape[0]
+        logp = decoder.head(last).float().log_softmax(-1)
         total = logp[:, first]  # (b, k)
         if width > 1:
             cache.batch_repeat_interleave(k)  # type: ignore[union-attr]
             c_ids = cont.repeat(b, 1)  # row b*k + j is label j after prompt b
             c_mask = torch.cat([mask.repeat_interleave(k, 0), (target >= 0).long().repeat(b, 1)], 1)
             c_pos = (
-                pos[:, -1:].repeat_interleave(k, 0) + 1 + torch.arange(cont.shape[1], device=device)
+                last_pos.repeat_interleave(k, 0) + 1 + torch.arange(cont.shape[1], device=device)
             )
             h2, _ = decoder(c_ids, c_mask, c_pos, cache=cache, use_cache=True)
             lp2 = decoder.head(h2).float().log_softmax(-1)
@@ -123,15 +169,15 @@ def greedy_decode(
 ) -> list[list[int]]:
     """Greedy continuation of each prompt, cut at EOS."""
     outputs: list[list[int]] = []
+    prefix = SharedPrefix(decoder, prompts, device)
     for start in range(0, len(prompts), batch_size):
-        ids, mask = left_pad(prompts[start : start + batch_size], pad_id, device)
-        pos = (mask.cumsum(-1) - 1).clamp(min=0)
-        hidden, cache = decoder(ids, mask, pos, use_cache=True)
-        last_pos = pos[:, -1:]
-        done = torch.zeros(ids.shape[0], dtype=torch.bool, device=device)
+        last, cache, mask, last_pos = prefix.start(
+            decoder, prompts[start : start + batch_size], pad_id, device
+        )
+        done = torch.zeros(last.shape[0], dtype=torch.bool, device=device)
         steps = []
         for t in range(max_new_tokens):
-            nxt = decoder.head(hidden[:, -1]).argmax(-1)
+            nxt = decoder.head(last).argmax(-1)
             nxt = torch.where(done, torch.full_like(nxt, eos_id), nxt)
             steps.append(nxt)
             done |= nxt == eos_id
@@ -141,6 +187,7 @@ def greedy_decode(
             hidden, cache = decoder(
                 nxt[:, None], mask, last_pos + 1 + t, cache=cache, use_cache=True
             )
+            last = hidden[:, -1]
         gen = torch.stack(steps, 1).tolist()
         for row in gen:
             outputs.append(row[: row.index(eos_id)] if eos_id in row else row)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import random
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,7 +104,10 @@ def run_trial(
     rng = random.Random(config.seed)
     tok = base.tokenizer
     rows = encode_examples(task.train, tok, config.max_length)
-    model = get_peft_model(base.model, lora_config(config))
+    with warnings.catch_warnings():
+        # PEFT calls a transformers method deprecated in v5: noise the user cannot act on.
+        warnings.simplefilter("ignore", FutureWarning)
+        model = get_peft_model(base.model, lora_config(config))
     try:
         # LoRA weights in fp32 so AdamW's small updates are not lost to bf16 rounding.
         trainable = [p for p in model.parameters() if p.requires_grad]
