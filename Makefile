@@ -33,6 +33,10 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
+# Races every tuning strategy on the recorded grids (replayed, no training): benchmarks/RESULTS.md
+bench: $(STAMP)
+	$(BIN)/python benchmarks/race.py
+
 throughput: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py --quick
 

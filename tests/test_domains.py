@@ -150,8 +150,8 @@ def test_financial_sign_matches_direction() -> None:
     for text, answer in _draw("financial"):
         growth = answer.split("growth: ")[1]
         revenue = answer.split("revenue: ")[1].split(",")[0]
-        sentence = next(s for s in re.split(r"(?<=\.) ", text) if revenue in s)
-        assert growth.lstrip("+-") in sentence
+        rate = growth.lstrip("+-")
+        sentence = next(s for s in re.split(r"(?<=\.) ", text) if revenue in s and rate in s)
         words = up if growth.startswith("+") else down
         assert any(w in sentence.lower() for w in words), (sentence, answer)
 

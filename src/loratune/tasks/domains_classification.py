@@ -812,6 +812,21 @@ CODE_PAIRS: dict[str, tuple[tuple[str, str], ...]] = {
         ('stripe.api_key = "sk_test_$hex"', "stripe.api_key = settings.STRIPE_KEY"),
     ),
 }
+# Correct code with no bug twin, for the other half of `none`.
+CODE_CLEAN = (
+    "return sum($xs) / max(len($xs), 1)",
+    "$var = $var.lower().strip()",
+    "total = sum(x.price for x in $xs)",
+    "return sorted($xs, key=lambda x: x.$col)",
+    "if not $xs: return []; return [x.$col for x in $xs]",
+    'logger.info("synced %d $tbl", len($xs))',
+    "return {x.id: x for x in $xs}",
+    "$var = int($var) if $var.isdigit() else 0",
+    "return datetime.now(timezone.utc).isoformat()",
+    "counts = Counter(x.$col for x in $xs)",
+    "return [x for x in $xs if x.$col is not None]",
+    "return json.dumps({'$col': $var}, sort_keys=True)",
+)
 CODE_LEADS = (
     "def $fn($var): ",
     "def $fn(self, $var): ",
@@ -836,11 +851,13 @@ CODE_COMMENTS = (
 
 
 def _code_sample(rng: random.Random) -> tuple[str, str]:
-    """Bug type of a one-line snippet; `none` is the fixed twin of a bug, so surface forms
-    (execute, open, environ) do not decide the label."""
+    """Bug type of a one-line snippet; half of `none` is the fixed twin of a bug, so surface
+    forms (execute, open, environ) do not always decide the label."""
     label = rng.choice(CODE_LABELS)
     kind = rng.choice(CODE_LABELS[:-1]) if label == "none" else label
     buggy, fixed = rng.choice(CODE_PAIRS[kind])
+    if label == "none" and rng.random() < 0.5:
+        fixed = rng.choice(CODE_CLEAN)
     v = {
         "fn": rng.choice(("load", "get_user", "fetch_rows", "handle", "sync", "export", "lookup")),
         "var": rng.choice(("uid", "name", "email", "sku", "term", "key", "payload_id", "slug")),
@@ -1011,6 +1028,10 @@ EDUCATION_CUES: dict[str, tuple[str, ...]] = {
         "Find the mean of $a, $b and $c.",
         "What is the sum of the interior angles of a polygon with $n sides?",
         "How many ways can $n students stand in a line?",
+        "A biologist counts $c cells and $a% of them divide. How many divide?",
+        "A novel has $c pages. Reading $a a day, how many days does it take?",
+        "A town of $a thousand grows $n% a year. What is it after two years?",
+        "The Nile is $c km longer than a $b km river. How long is the Nile?",
     ),
     "physics": (
         "A car accelerates from rest at $n m/s^2. What is its speed after $a s?",
@@ -1025,6 +1046,10 @@ EDUCATION_CUES: dict[str, tuple[str, ...]] = {
         "What is the frequency of a wave with a period of $n seconds?",
         "How long does light take to travel $c million km?",
         "Why does a metal bench feel colder than a wooden one?",
+        "Why do astronauts weigh less on the Moon?",
+        "Why did Galileo's two balls of different mass land together?",
+        "What pressure does a diver feel at $a m depth in the sea?",
+        "How does sunlight through rain drops form a rainbow?",
     ),
     "chemistry": (
         "Balance the equation: $equation.",
@@ -1038,6 +1063,10 @@ EDUCATION_CUES: dict[str, tuple[str, ...]] = {
         "Describe how a catalyst speeds up a reaction.",
         "What is the molar mass of $compound?",
         "Why does $metal react violently with water?",
+        "Why did the lead pipes of Roman baths corrode?",
+        "Which compound gives the soil of Mars its red colour?",
+        "How is salt crystallised from seawater in $country?",
+        "What gas is released when vinegar meets baking soda?",
     ),
     "biology": (
         "What is the role of the $organelle in a cell?",
@@ -1051,6 +1080,10 @@ EDUCATION_CUES: dict[str, tuple[str, ...]] = {
         "How does natural selection change a population of $organisms over $c generations?",
         "Describe the stages of $division.",
         "What does the $organ do during digestion?",
+        "Why did Darwin's finches on the Galapagos have different beaks?",
+        "How do camels survive for weeks in the Sahara?",
+        "How does caffeine affect the human heart rate?",
+        "Why do bears hibernate through the winter in $country?",
     ),
     "history": (
         "Why did $empire decline?",
@@ -1064,6 +1097,10 @@ EDUCATION_CUES: dict[str, tuple[str, ...]] = {
         "How did the Black Death change wages in 14th-century Europe?",
         "What did the Magna Carta of 1215 limit?",
         "Who fought in $war, and who won?",
+        "Why did Britain ration sugar and meat in 1940?",
+        "How did Marie Curie's X-ray vans help in the First World War?",
+        "Why was the Suez Canal vital to the British Empire?",
+        "How did London respond to the plague of 1665?",
     ),
     "geography": (
         "What is the capital of $country?",
@@ -1077,6 +1114,10 @@ EDUCATION_CUES: dict[str, tuple[str, ...]] = {
         "Which ocean lies between $coasts?",
         "What are the main exports of $country?",
         "Why is $quake prone to earthquakes?",
+        "Why is the Dead Sea so salty?",
+        "How do glaciers carve U-shaped valleys?",
+        "Why do most people in $country live near the coast?",
+        "Which modern countries did the Silk Road cross?",
     ),
     "literature": (
         "What is the main theme of $book?",
@@ -1090,6 +1131,10 @@ EDUCATION_CUES: dict[str, tuple[str, ...]] = {
         "In $book, what role does the war play?",
         "How many lines does a haiku have, and what is its syllable pattern?",
         "How does $author build suspense in $book?",
+        "What does the Mississippi River symbolise in Huckleberry Finn?",
+        "How does Orwell use the Ministry of Truth in 1984?",
+        "Why does Victor regret his experiment in Frankenstein?",
+        "How is the epidemic used as a metaphor in Camus's The Plague?",
     ),
 }
 # Literature slots keep each book with its author.
@@ -1210,7 +1255,7 @@ CLASSIFICATION_DOMAINS: dict[str, DomainSpec] = {
         _instruction("bug in the code", CODE_LABELS),
         _code_sample,
         CODE_LABELS,
-        "bug type of a one-line snippet; 'none' is the fixed twin of a bug",
+        "bug type of a one-line snippet; 'none' is clean code or a bug's fixed twin",
     ),
     "insurance": DomainSpec(
         "insurance",

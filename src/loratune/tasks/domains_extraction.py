@@ -121,7 +121,7 @@ def _financial_sample(rng: random.Random) -> tuple[str, str]:
         "ni": _millions(rng, 0.1, 9.0)[1],
         "guide": _millions(rng, rev_value * 1.02, rev_value * 1.5)[1],
         "gz": str(rng.randint(2, 35)),
-        "guess": _millions(rng, rev_value * 0.8, rev_value * 1.2)[1],
+        "guess": f"${rev_value * rng.choice((0.85, 0.9, 1.1, 1.15)):.1f}M",
         "qdir": rng.choice(("rose", "fell")),
         "qz": str(rng.randint(1, 12)),
         "seg": _millions(rng, rev_value * 0.2, rev_value * 0.7)[1],
@@ -210,7 +210,8 @@ MARKETING_MAIN = (
     "Top channel was $w at $wr% CTR; $o1 managed $r1%.",
     "The $w push beat $o1 on clicks, $wr% to $r1%.",
     "Click-through rates this month were $pair.",
-    "Clicks per impression: $ranked.",
+    "$w was the standout channel with a $wr% click-through rate; $o1 reached $r1%.",
+    "Best CTR: $w ($wr%). Runner-up: $o1 ($r1%).",
     "$w's $wr% CTR beat both $o1 ($r1%) and $o2 ($r2%).",
 )
 MARKETING_EXTRAS = (
@@ -360,6 +361,9 @@ SUPPLY_MAIN = (
     "$qty units of $sku ordered on $date; $stock in stock at $wh.",
     "Reorder alert for $sku: stock $stock below threshold $moq; ordered $qty.",
     "Not $sku2 but $sku: the $po line should read $qty units.",
+    "The first draft said $old units of $sku; the signed $po says $qty.",
+    "$sku2 is out of stock, so switch the $po line to $qty units of $sku.",
+    "$wh holds $stock units of $sku; please order $qty more under $po.",
 )
 SUPPLY_EXTRAS = (
     "Tracking $trk.",

@@ -1,0 +1,49 @@
+"""The race: tuning strategies behind one ask/tell interface, replayed on recorded grids.
+
+from loratune.executors.replay import load_grid
+from loratune.strategies.race import Autotune, run_strategy
+
+result = run_strategy(Autotune(explore=12, verify=5), load_grid("grid.jsonl"), seed=0)
+print(result.regret, result.compute_fraction)
+"""
+
+from loratune.strategies.race.autotune import (
+    Autotune,
+    AutotuneTransfer,
+    EarlyStop,
+    SurrogateFit,
+    quick_fit,
+)
+from loratune.strategies.race.base import Observation, Strategy
+from loratune.strategies.race.multifidelity import Hyperband, SuccessiveHalving
+from loratune.strategies.race.run import (
+    SUCCESS_WITHIN,
+    RunResult,
+    Step,
+    grid_totals,
+    run_strategy,
+    space_from_grid,
+)
+from loratune.strategies.race.samplers import OptunaSearch
+from loratune.strategies.race.simple import Exhaustive, RandomSearch
+
+__all__ = [
+    "SUCCESS_WITHIN",
+    "Autotune",
+    "AutotuneTransfer",
+    "EarlyStop",
+    "Exhaustive",
+    "Hyperband",
+    "Observation",
+    "OptunaSearch",
+    "RandomSearch",
+    "RunResult",
+    "Step",
+    "Strategy",
+    "SuccessiveHalving",
+    "SurrogateFit",
+    "grid_totals",
+    "quick_fit",
+    "run_strategy",
+    "space_from_grid",
+]

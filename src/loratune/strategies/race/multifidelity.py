@@ -1,0 +1,166 @@
+"""Strategies that spend epochs, not whole trials: Hyperband and asynchronous successive halving.
+
+The resource is the training epoch; a config's validation accuracy after epoch r stands in
+for its final accuracy when deciding whether to spend more on it. Both stop weak configs after
+epoch 1 using the recorded learning curve (`on_epoch`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from loratune.errors import LoratuneError
+from loratune.space import Config, config_key
+from loratune.strategies.race.base import (
+    Observation,
+    Strategy,
+    epochs_spent,
+    max_epochs,
+    tried_keys,
+)
+
+
+@dataclass(frozen=True)
+class Rung:
+    size: int  # configs trained in this rung
+    epochs: int  # epochs each of them trains
+
+
+def hyperband_brackets(max_epochs: int, eta: int) -> list[list[Rung]]:
+    """Li et al. (2018): bracket s starts n = ceil((s_max + 1) / (s + 1) * eta^s) configs at
+    R * eta^-s epochs and keeps the best 1/eta at each rung up to R epochs.
+
+    With R = 3 and eta = 3: [[3 at 1 epoch, 1 at 3]] and [[2 at 3 epochs]].
+    """
+    s_max = int(math.floor(math.log(max_epochs) / math.log(eta) + 1e-9))
+    brackets = []
+    for s in range(s_max, -1, -1):
+        n = math.ceil((s_max + 1) / (s + 1) * eta**s)
+        rungs = [
+            Rung(max(1, n // eta**i), max(1, round(max_epochs * eta ** (i - s))))
+            for i in range(s + 1)
+        ]
+        rungs[-1] = Rung(rungs[-1].size, max_epochs)
+        brackets.append(rungs)
+    return brackets
+
+
+def _cost(rungs: Sequence[Rung]) -> int:
+    return sum(r.size * r.epochs for r in rungs)
+
+
+def _affordable(budget_epochs: int | None, epochs_after: int) -> bool:
+    return budget_epochs is None or epochs_after <= budget_epochs
+
+
+class Hyperband(Strategy):
+    """Hyperband over epochs: brackets of synchronous successive halving, cycled.
+
+    Fresh configs are drawn without replacement in an order fixed by the seed. A promoted
+    config is trained again from scratch for the next rung's epochs: neither executor keeps
+    checkpoints, so that is what promotion costs. The search stops when the next bracket would
+    exceed `budget_epochs` (None: when the grid has no fresh config left).
+    """
+
+    name = "hyperband"
+
+    def __init__(self, eta: int = 3, budget_epochs: int | None = None) -> None:
+        super().__init__()
+        if eta < 2:
+            raise LoratuneError(f"hyperband needs eta >= 2, got {eta}")
+        self.eta, self.budget_epochs = eta, budget_epochs
+
+    def _start(self) -> None:
+        perm = self._rng().permutation(len(self.configs))
+        self._fresh = [self.configs[i] for i in perm]
+        self._brackets = hyperband_brackets(max_epochs(self.configs), self.eta)
+        self._bracket_no = 0
+        self._rungs: list[Rung] = []
+        self._rung = 0
+        self._jobs: list[Config] = []
+        self._pos = 0
+        self._epochs = 0  # epochs the running trial may train
+
+    def on_epoch(self, epoch: int, val_acc: float) -> bool:
+        return epoch + 1 < self._epochs
+
+    def _next(self, history: Sequence[Observation]) -> Config | None:
+        if self._pos < len(self._jobs):
+            return self._job()
+        if self._rung + 1 < len(self._rungs) and self._promote(history):
+            return self._job()
+        return self._job() if self._new_bracket(history) else None
+
+    def _job(self) -> Config:
+        self._epochs = self._rungs[self._rung].epochs
+        self._pos += 1
+        return self._jobs[self._pos - 1]
+
+    def _promote(self, history: Sequence[Observation]) -> bool:
+        """The best of the finished rung, by validation accuracy at the rung's epochs."""
+        epochs = self._rungs[self._rung].epochs
+        done = history[len(history) - len(self._jobs) :]
+        scored = [(o.val_at(epochs), i) for i, o in enumerate(done)]
+        ranked = sorted(((v, i) for v, i in scored if v is not None), key=lambda t: (-t[0], t[1]))
+        self._rung += 1
+        # At least one survivor, also when a bracket shrank for lack of fresh configs.
+        keep = max(1, min(self._rungs[self._rung].size, len(done) // self.eta))
+        self._jobs = [done[i].config for _, i in ranked[:keep]]
+        self._pos = 0
+        return bool(self._jobs)
+
+    def _new_bracket(self, history: Sequence[Observation]) -> bool:
+        rungs = self._brackets[self._bracket_no % len(self._brackets)]
+        if not _affordable(self.budget_epochs, epochs_spent(history) + _cost(rungs)):
+            return False
+        tried = tried_keys(history)
+        fresh = [c for c in self._fresh if config_key(c) not in tried][: rungs[0].size]
+        if not fresh:
+            return False
+        self._bracket_no += 1
+        self._rungs, self._rung = rungs, 0
+        self._jobs, self._pos = fresh, 0
+        return True
+
+
+class SuccessiveHalving(Strategy):
+    """Asynchronous successive halving (ASHA, Li et al. 2020), stopping variant.
+
+    Configs are tried in an order fixed by the seed. At each rung (epochs 1, eta, eta^2, ...
+    below the last epoch) a trial goes on only if its validation accuracy is within the top
+    1/eta of every value recorded at that rung so far, itself included; with fewer than eta
+    values it must be the best. This is Optuna's SuccessiveHalvingPruner rule. The search
+    stops at `budget_epochs` (a new trial starts only if it could train to the end) or when
+    the grid is exhausted.
+    """
+
+    name = "asha"
+
+    def __init__(self, eta: int = 3, budget_epochs: int | None = None) -> None:
+        super().__init__()
+        if eta < 2:
+            raise LoratuneError(f"successive halving needs eta >= 2, got {eta}")
+        self.eta, self.budget_epochs = eta, budget_epochs
+
+    def _start(self) -> None:
+        perm = self._rng().permutation(len(self.configs))
+        self._order = [self.configs[i] for i in perm]
+        self._max = max_epochs(self.configs)
+        self._rungs = {self.eta**k for k in range(self._max) if self.eta**k < self._max}
+
+    def _next(self, history: Sequence[Observation]) -> Config | None:
+        if not _affordable(self.budget_epochs, epochs_spent(history) + self._max):
+            return None
+        tried = tried_keys(history)
+        return next((c for c in self._order if config_key(c) not in tried), None)
+
+    def on_epoch(self, epoch: int, val_acc: float) -> bool:
+        epochs = epoch + 1
+        if epochs not in self._rungs:
+            return True
+        competing = [v for o in self.history if (v := o.val_at(epochs)) is not None]
+        competing = sorted([*competing, val_acc], reverse=True)
+        k = max(len(competing) // self.eta - 1, 0)
+        return val_acc >= competing[k]

@@ -1,0 +1,197 @@
+"""Race a strategy over a recorded grid: replay its trials, score its pick, count its compute.
+
+The loop is the only place that touches an executor; strategies stay pure. Compute is what
+the replay executor's simulated clock charged (recorded seconds, prorated by epochs for a
+stopped trial) and the epochs it charged, each as a fraction of the whole grid's recorded
+compute, which is what exhaustive search pays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from loratune.errors import LoratuneError
+from loratune.executors.local import TrialHooks
+from loratune.executors.replay import ReplayExecutor
+from loratune.space import Config, Space, config_key
+from loratune.strategies.race.autotune import GridRows, grid_rows
+from loratune.strategies.race.base import Observation, Strategy, best_full
+from loratune.trainer import TrialFailed
+
+SUCCESS_WITHIN = 0.01  # "success": within 1 accuracy point of the grid's best
+# Axes a space can have, in the order a space file usually lists them; alpha is derived.
+_AXES = (
+    "rank",
+    "learning_rate",
+    "weight_decay",
+    "alpha_ratio",
+    "dropout",
+    "epochs",
+    "batch_size",
+    "max_length",
+    "target_modules",
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """The state of a run after one more trial: what it has spent and found so far."""
+
+    config: str  # config key
+    full: bool  # trained every epoch
+    seconds: float  # cumulative simulated seconds
+    epochs: int  # cumulative epochs
+    best: float | None  # best test accuracy among full trials so far
+
+
+@dataclass(frozen=True)
+class RunResult:
+    strategy: str
+    seed: int
+    best_accuracy: float | None  # best full trial's test accuracy; None if none finished
+    best_config: Config | None
+    grid_best: float
+    regret: float  # grid_best - best_accuracy (best_accuracy counted as 0 when None)
+    success: bool  # regret <= SUCCESS_WITHIN
+    trials: int
+    full_trials: int
+    seconds: float
+    epochs: int
+    compute_fraction: float  # simulated seconds / the grid's recorded seconds
+    epoch_fraction: float  # epochs charged / the grid's recorded epochs
+    trace: tuple[Step, ...]
+
+    def to_dict(self, trace: bool = False) -> dict[str, Any]:
+        d = asdict(self)
+        d["best_config"] = self.best_config.to_dict() if self.best_config else None
+        if not trace:
+            d.pop("trace")
+        return d
+
+
+@dataclass(frozen=True)
+class GridTotals:
+    best: float  # best test accuracy of any complete row
+    seconds: float  # recorded wall seconds of every row, failed ones too
+    epochs: int  # recorded epochs of every complete row
+
+
+def grid_totals(rows: GridRows) -> GridTotals:
+    rows_ = grid_rows(rows)
+    ok = [r for r in rows_ if r.get("status") == "complete" and r.get("accuracy") is not None]
+    if not ok:
+        raise LoratuneError("the grid has no complete trial to compare with")
+    return GridTotals(
+        best=max(float(r["accuracy"]) for r in ok),
+        seconds=sum(float(r.get("wall_seconds") or 0.0) for r in rows_),
+        epochs=sum(len(r.get("curve") or ()) for r in ok),
+    )
+
+
+def keyed_grid(rows: GridRows) -> dict[str, dict[str, Any]]:
+    """Rows by config key, as `ReplayExecutor` wants them."""
+    if isinstance(rows, Mapping):
+        return {k: dict(v) for k, v in rows.items()}
+    return {config_key(Config.from_dict(r["config"])): dict(r) for r in rows}
+
+
+def space_from_grid(rows: GridRows, name: str = "recorded") -> Space:
+    """The space a grid was recorded from: axes whose value varies, crossed; the rest fixed.
+
+    Raises if the configs are not a full cross product of those values (a grid recorded in
+    part, or with a derived alpha that is not alpha_ratio x rank): then pass the space itself.
+    """
+    configs = [Config.from_dict(r["config"]) for r in grid_rows(rows)]
+    values: dict[str, list[Any]] = {}
+    for axis in _AXES:
+        seen = {_axis_value(c, axis) for c in configs}
+        values[axis] = sorted(seen, key=lambda v: (str(type(v)), v))
+    grid = {k: tuple(v) for k, v in values.items() if len(v) > 1}
+    fixed = {k: (list(v[0]) if isinstance(v[0], tuple) else v[0]) for k, v in values.items()}
+    fixed = {k: v for k, v in fixed.items() if k not in grid}
+    space = Space(name, grid, fixed)
+    have = {config_key(c) for c in configs}
+    if len(have) != len(space) or any(config_key(c) not in have for c in space.configs()):
+        raise LoratuneError(
+            f"the grid's {len(have)} configs are not the full cross product of their values "
+            f"({len(space)} configs): pass the space it was recorded from"
+        )
+    return space
+
+
+def _axis_value(config: Config, axis: str) -> Any:
+    if axis == "alpha_ratio":
+        return config.alpha / config.rank
+    value = getattr(config, axis)
+    return tuple(value) if isinstance(value, list) else value
+
+
+def run_strategy(
+    strategy: Strategy,
+    rows: GridRows,
+    seed: int,
+    space: Space | None = None,
+    success_within: float = SUCCESS_WITHIN,
+) -> RunResult:
+    """Run `strategy` with `seed` against a replay of the recorded grid until it stops."""
+    grid = keyed_grid(rows)
+    space = space or space_from_grid(grid)
+    keys = [config_key(c) for c in space.configs()]
+    missing = [c.describe() for c, k in zip(space.configs(), keys, strict=True) if k not in grid]
+    if missing:
+        raise LoratuneError(
+            f"the grid lacks {len(missing)} configs of the space, e.g. {missing[0]}"
+        )
+    # Rows outside the space (a grid recorded on a larger one) are not part of exhaustive search.
+    grid = {k: grid[k] for k in keys}
+    totals = grid_totals(grid)
+    executor = ReplayExecutor(grid)
+    strategy.reset(space, seed)
+    history: list[Observation] = []
+    trace: list[Step] = []
+    hooks = TrialHooks(on_epoch=strategy.on_epoch)
+    limit = 10 * len(space)  # no sane strategy trains the grid ten times over
+    while (config := strategy.ask(history)) is not None:
+        if len(history) >= limit:
+            raise LoratuneError(f"{strategy.name} asked for more than {limit} trials")
+        try:
+            obs = Observation(config, executor.run(config, hooks))
+        except TrialFailed:
+            obs = Observation(config, None)
+        history.append(obs)
+        best = best_full(history)
+        trace.append(Step(config_key(config), obs.full, executor.clock, executor.epochs, best))
+    return _score(strategy.name, seed, history, executor, totals, success_within, trace)
+
+
+def _score(
+    name: str,
+    seed: int,
+    history: Sequence[Observation],
+    executor: ReplayExecutor,
+    totals: GridTotals,
+    success_within: float,
+    trace: list[Step],
+) -> RunResult:
+    full = [o for o in history if o.full and o.result is not None]
+    top = max(full, key=lambda o: o.result.accuracy if o.result else 0.0, default=None)
+    best = top.result.accuracy if top is not None and top.result is not None else None
+    regret = totals.best - (best if best is not None else 0.0)
+    return RunResult(
+        strategy=name,
+        seed=seed,
+        best_accuracy=best,
+        best_config=top.config if top is not None else None,
+        grid_best=totals.best,
+        regret=regret,
+        success=regret <= success_within + 1e-9,
+        trials=len(history),
+        full_trials=len(full),
+        seconds=executor.clock,
+        epochs=executor.epochs,
+        compute_fraction=executor.clock / totals.seconds if totals.seconds > 0 else 0.0,
+        epoch_fraction=executor.epochs / totals.epochs if totals.epochs > 0 else 0.0,
+        trace=tuple(trace),
+    )

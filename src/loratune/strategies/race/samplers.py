@@ -1,0 +1,111 @@
+"""Optuna's TPE and GP samplers as rivals, driven through Optuna's own ask/tell interface.
+
+Each run owns an in-memory study whose parameters are categorical over the grid's values, as
+a user of Optuna would set it up. The samplers do not know the grid is finite and may propose
+a config already trained: as Optuna's maintainers suggest (optuna/optuna#2021), the study is
+told the recorded value without training again, and the sampler is asked anew. After three
+repeats in a row a random untried config is enqueued, so a search always moves on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import optuna
+
+from loratune.errors import LoratuneError
+from loratune.space import Config, config_key
+from loratune.strategies.race.base import Observation, Strategy
+
+SamplerKind = Literal["tpe", "gp"]
+# Proposals of already-trained configs tolerated in a row before a random untried one is forced:
+# a sampler that keeps proposing known configs believes they are best, and each GP proposal
+# refits the GP, so a long wait buys nothing but time.
+MAX_REPEATS = 3
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _sampler(kind: SamplerKind, seed: int) -> optuna.samplers.BaseSampler:
+    """Optuna's defaults (10 random start-up trials, then the model), seeded."""
+    if kind == "tpe":
+        return optuna.samplers.TPESampler(seed=seed)
+    if kind == "gp":
+        return optuna.samplers.GPSampler(seed=seed)
+    raise LoratuneError(f"unknown Optuna sampler {kind!r}: use tpe or gp")
+
+
+class OptunaSearch(Strategy):
+    """`n` distinct configs chosen by an Optuna sampler (`tpe` or `gp`)."""
+
+    def __init__(self, kind: SamplerKind, n: int) -> None:
+        super().__init__()
+        if n < 1:
+            raise LoratuneError(f"an Optuna search needs n >= 1, got {n}")
+        _sampler(kind, 0)  # unknown kinds fail here, not in the middle of a race
+        self.kind, self.n = kind, n
+        self.name = f"optuna-{kind}"
+        self._pending: tuple[optuna.trial.Trial, str] | None = None
+
+    def _start(self) -> None:
+        assert self.space is not None
+        self._study = optuna.create_study(
+            direction="maximize", sampler=_sampler(self.kind, self.seed)
+        )
+        self._dists = {
+            k: optuna.distributions.CategoricalDistribution(list(v))
+            for k, v in self.space.grid.items()
+        }
+        self._pending = None
+
+    def _next(self, history: Sequence[Observation]) -> Config | None:
+        self._tell_pending(history)
+        if len(history) >= self.n:
+            return None
+        known = {config_key(o.config): o for o in history}
+        if len(known) >= len(self.configs):
+            return None
+        for _ in range(MAX_REPEATS):
+            trial = self._study.ask(self._dists)
+            config = self._config(trial.params)
+            key = config_key(config)
+            if key not in known:
+                self._pending = (trial, key)
+                return config
+            self._tell(trial, known[key])  # answered from the record: nothing is trained
+        return self._forced(known)
+
+    def _config(self, params: dict[str, object]) -> Config:
+        assert self.space is not None
+        return Config.from_dict({**self.space.fixed, **params})
+
+    def _forced(self, known: dict[str, Observation]) -> Config:
+        """A random untried config, enqueued so the study records it like any other trial."""
+        assert self.space is not None
+        untried = [c for c in self.configs if config_key(c) not in known]
+        config = untried[int(self._rng(len(known)).integers(len(untried)))]
+        params = {
+            k: config.alpha / config.rank if k == "alpha_ratio" else getattr(config, k)
+            for k in self.space.grid
+        }
+        self._study.enqueue_trial(params)
+        trial = self._study.ask(self._dists)
+        self._pending = (trial, config_key(config))
+        return config
+
+    def _tell_pending(self, history: Sequence[Observation]) -> None:
+        if self._pending is None:
+            return
+        trial, key = self._pending
+        done = next((o for o in reversed(history) if config_key(o.config) == key), None)
+        if done is None:
+            raise LoratuneError(f"{self.name}: asked for {key} but the history does not have it")
+        self._tell(trial, done)
+        self._pending = None
+
+    def _tell(self, trial: optuna.trial.Trial, obs: Observation) -> None:
+        if obs.full and obs.result is not None:
+            self._study.tell(trial, obs.result.accuracy)
+        else:  # failed: samplers ignore failed trials
+            self._study.tell(trial, state=optuna.trial.TrialState.FAIL)
