@@ -59,6 +59,7 @@ HERE = Path(__file__).resolve().parent
 DEFAULT = "loratune-default"
 RECIPE = (16, 5)  # the user document: 16 explored, top 5 predicted verified
 TRANSFER_EXPLORE = 6
+EXPLORE_VARIANTS = (6, 8, 16, 20)  # the default's own N is the `loratune-default` entry
 
 
 # ---------------------------------------------------------------------------------- grids
@@ -186,6 +187,20 @@ def roster(
             f"<= {n} trials",
         ),
     }
+    # Variants that choose autotune's defaults by measurement: explore size and verify rule.
+    for n_explore in EXPLORE_VARIANTS:
+        entries[f"autotune-n{n_explore}"] = Entry(
+            lambda n_explore=n_explore: Autotune(
+                n_explore, DEFAULT_VERIFY, name=f"autotune-n{n_explore}", fit=fit
+            ),
+            f"Sobol {n_explore}, fit predictor, verify top {DEFAULT_VERIFY} predicted",
+            f"{n_explore + DEFAULT_VERIFY} trials",
+        )
+    entries["autotune-ei"] = Entry(
+        lambda: Autotune(DEFAULT_EXPLORE, DEFAULT_VERIFY, rule="ei", name="autotune-ei", fit=fit),
+        f"default, verifying the top {DEFAULT_VERIFY} by expected improvement",
+        f"{n} trials",
+    )
     others = {g.label: g.rows for g in grids if g.domain != target.domain and g.complete_rows}
     if others:
         entries["autotune-transfer"] = Entry(
