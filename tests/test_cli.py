@@ -118,6 +118,8 @@ def test_existing_study_without_resume_is_refused(recorded):
         url,
         "--study",
         "keep",
+        "--n-train",
+        "20",
     )
     assert res.returncode == 2 and "--resume" in res.stderr
 

@@ -39,7 +39,7 @@ def domains() -> None:
     from loratune.tasks.domains import DOMAINS
 
     for name, spec in DOMAINS.items():
-        console.print(f"{name:18s} {spec.kind:15s} {spec.description}")
+        typer.echo(f"{name:18s} {spec.kind:15s} {spec.description}")  # one line each, unwrapped
 
 
 @app.command()
