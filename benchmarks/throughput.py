@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 
@@ -43,7 +45,25 @@ def matmul_gflops(dtype: torch.dtype, n: int = 1024, seconds: float = 2.0) -> fl
     return 2 * n**3 * count / (time.perf_counter() - start) / 1e9
 
 
-def standard_recipe(task, config: Config, eval_n: int) -> dict[str, float]:
+def plain_checkpoint() -> str:
+    """SmolLM2 saved once as an ordinary safetensors checkpoint, as a user's model would be.
+
+    Trainer refuses models loaded from GGUF (it treats them as quantized), so the standard
+    recipe loads this folder per trial; the conversion itself is not timed.
+    """
+    from transformers import AutoModelForCausalLM
+
+    folder = Path(tempfile.gettempdir()) / "loratune-bench-smollm2"
+    if not (folder / "config.json").exists():
+        gguf_folder, name = smollm2_gguf()
+        model = AutoModelForCausalLM.from_pretrained(gguf_folder, gguf_file=name)
+        model.config.quantization_config = None
+        model.hf_quantizer = None
+        model.save_pretrained(folder)
+    return str(folder)
+
+
+def standard_recipe(task, config: Config, eval_n: int, checkpoint: str) -> dict[str, float]:
     """What a user writes: Trainer + PEFT, defaults, a fresh model load per trial."""
     from peft import get_peft_model
     from transformers import (
@@ -55,8 +75,7 @@ def standard_recipe(task, config: Config, eval_n: int) -> dict[str, float]:
 
     tok = smollm2_tokenizer()
     t0 = time.perf_counter()
-    folder, name = smollm2_gguf()
-    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
+    model = AutoModelForCausalLM.from_pretrained(checkpoint)
     model = get_peft_model(model, lora_config(config))
     start_s = time.perf_counter() - t0
     rows = encode_examples(task.train, tok, config.max_length)
@@ -150,10 +169,11 @@ def main() -> None:
     t0 = time.perf_counter()
     base = load_base_model("smollm2-135m")
     first_load = time.perf_counter() - t0
+    checkpoint = plain_checkpoint()
     std: list[dict[str, float]] = []
     ours: list[dict[str, float]] = []
     for i in range(repeats):
-        std.append(standard_recipe(task, config, args.eval_n))
+        std.append(standard_recipe(task, config, args.eval_n, checkpoint))
         ours.append(loratune_path(base, task, config))
         print(
             f"repeat {i + 1}: standard {std[-1]['tokens_per_s']:.0f} tok/s, "

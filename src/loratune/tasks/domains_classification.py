@@ -655,14 +655,17 @@ def _ecommerce_sample(rng: random.Random) -> tuple[str, str]:
 
 # --- code_review --------------------------------------------------------------------------
 
-# Single-token names: the training loss averages over label tokens, and a five-token label
-# would dilute the one token that carries the decision. injection = SQL built from input,
-# boundary = off-by-one index or range, null = possible None dereferenced, leak = resource
-# never closed, secret = credential in the source.
-CODE_LABELS = ("injection", "boundary", "null", "leak", "secret", "none")
+CODE_LABELS = (
+    "sql_injection",
+    "off_by_one",
+    "null_dereference",
+    "resource_leak",
+    "hardcoded_secret",
+    "none",
+)
 # Each bug as (buggy, fixed); `none` draws the fixed version of any bug.
 CODE_PAIRS: dict[str, tuple[tuple[str, str], ...]] = {
-    "injection": (
+    "sql_injection": (
         (
             'cur.execute("SELECT * FROM $tbl WHERE $col = \'" + $var + "\'")',
             'cur.execute("SELECT * FROM $tbl WHERE $col = %s", ($var,))',
@@ -696,7 +699,7 @@ CODE_PAIRS: dict[str, tuple[tuple[str, str], ...]] = {
             'cur.executescript("DROP TABLE IF EXISTS " + ALLOWED[$var])',
         ),
     ),
-    "boundary": (
+    "off_by_one": (
         (
             "for i in range(len($xs) + 1): total += $xs[i]",
             "for i in range(len($xs)): total += $xs[i]",
@@ -721,7 +724,7 @@ CODE_PAIRS: dict[str, tuple[tuple[str, str], ...]] = {
             "total = 0; for i in range(0, len($xs)): total += $xs[i]",
         ),
     ),
-    "null": (
+    "null_dereference": (
         (
             "user = repo.find($var); return user.email",
             "user = repo.find($var); return user.email if user else None",
@@ -755,7 +758,7 @@ CODE_PAIRS: dict[str, tuple[tuple[str, str], ...]] = {
             'el = soup.find("div", id="$col"); return el.text if el else ""',
         ),
     ),
-    "leak": (
+    "resource_leak": (
         (
             "f = open($path); data = f.read(); return data",
             "with open($path) as f: return f.read()",
@@ -786,7 +789,7 @@ CODE_PAIRS: dict[str, tuple[tuple[str, str], ...]] = {
             "with tempfile.NamedTemporaryFile() as tmp: tmp.write($var)",
         ),
     ),
-    "secret": (
+    "hardcoded_secret": (
         ('API_KEY = "sk_live_$hex"', 'API_KEY = os.environ["API_KEY"]'),
         (
             'db = connect(host="$host", user="admin", password="$pw")',
@@ -809,7 +812,7 @@ CODE_PAIRS: dict[str, tuple[tuple[str, str], ...]] = {
         ('stripe.api_key = "sk_test_$hex"', "stripe.api_key = settings.STRIPE_KEY"),
     ),
 }
-# Correct code with no bug twin: 60% of `none`; the rest are fixed twins.
+# Correct code with no bug twin, for the other half of `none`.
 CODE_CLEAN = (
     "return sum($xs) / max(len($xs), 1)",
     "$var = $var.lower().strip()",
@@ -848,12 +851,12 @@ CODE_COMMENTS = (
 
 
 def _code_sample(rng: random.Random) -> tuple[str, str]:
-    """Bug type of a one-line snippet; `none` is clean code or the fixed twin of a bug, so
-    surface forms (execute, open, environ) do not always decide the label."""
+    """Bug type of a one-line snippet; half of `none` is the fixed twin of a bug, so surface
+    forms (execute, open, environ) do not always decide the label."""
     label = rng.choice(CODE_LABELS)
     kind = rng.choice(CODE_LABELS[:-1]) if label == "none" else label
     buggy, fixed = rng.choice(CODE_PAIRS[kind])
-    if label == "none" and rng.random() < 0.6:
+    if label == "none" and rng.random() < 0.5:
         fixed = rng.choice(CODE_CLEAN)
     v = {
         "fn": rng.choice(("load", "get_user", "fetch_rows", "handle", "sync", "export", "lookup")),

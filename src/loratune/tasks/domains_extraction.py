@@ -203,11 +203,13 @@ CHANNELS = ("email", "search", "social", "display", "video", "sms", "affiliate",
 MARKETING_MAIN = (
     "$w led with a $wr% CTR, ahead of $o1 at $r1% and $o2 at $r2%.",
     "$o1 drew $imp impressions at $r1% CTR, while $w reached $wr%, the campaign's best.",
+    "CTR by channel: $ranked.",
     "$w outperformed $o1 ($r1%) with a $wr% click-through rate.",
     "Although $o1 had the biggest budget, its CTR was only $r1%; $w hit $wr%.",
     "$o1 ($r1%) and $o2 ($r2%) trailed $w, which posted a $wr% CTR.",
     "Top channel was $w at $wr% CTR; $o1 managed $r1%.",
     "The $w push beat $o1 on clicks, $wr% to $r1%.",
+    "Click-through rates this month were $pair.",
     "$w was the standout channel with a $wr% click-through rate; $o1 reached $r1%.",
     "Best CTR: $w ($wr%). Runner-up: $o1 ($r1%).",
     "$w's $wr% CTR beat both $o1 ($r1%) and $o2 ($r2%).",
@@ -251,12 +253,8 @@ def _marketing_sample(rng: random.Random) -> tuple[str, str]:
         "weeks": str(rng.randint(2, 8)),
         "cpc": f"{rng.randint(20, 250) / 100:.2f}",
     }
-    if rng.random() < 0.15:  # only the rates: the highest must be found by comparing
-        main = rng.choice(("CTR by channel: $ranked.", "Click-through rates were $pair."))
-    else:
-        main = rng.choice(MARKETING_MAIN)
     campaign = rng.choice(("Spring sale", "Launch week", "Q3 push", "Holiday campaign", ""))
-    main = _fill(_arrange(rng, main, MARKETING_EXTRAS, rng.randint(0, 2)), v)
+    main = _fill(_arrange(rng, rng.choice(MARKETING_MAIN), MARKETING_EXTRAS, rng.randint(0, 2)), v)
     text = f"{campaign}: {main}" if campaign else _cap(main)
     return text, f"channel: {w}, ctr: {wr}%"
 
