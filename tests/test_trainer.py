@@ -130,10 +130,18 @@ def test_shared_prefix_scores_match_full_forward(tiny_base):
     model = tiny_base.model
     tok = tiny_base.tokenizer
     head = "Classify the ticket as one of: billing, technical.\nInput:"
-    prompts = [tok(head + text)["input_ids"] for text in (" app crashes\nAnswer:", " pay\nAnswer:",
-                                                           " my card was charged twice\nAnswer:")]
-    labels = [tok(" billing")["input_ids"] + [tok.eos_token_id],
-              tok(" technical support")["input_ids"] + [tok.eos_token_id]]
+    prompts = [
+        tok(head + text)["input_ids"]
+        for text in (
+            " app crashes\nAnswer:",
+            " pay\nAnswer:",
+            " my card was charged twice\nAnswer:",
+        )
+    ]
+    labels = [
+        tok(" billing")["input_ids"] + [tok.eos_token_id],
+        tok(" technical support")["input_ids"] + [tok.eos_token_id],
+    ]
     got = score_labels(Decoder(model), prompts, labels, tok.pad_token_id, torch.device("cpu"))
     for i, p in enumerate(prompts):
         for j, lab in enumerate(labels):
@@ -155,4 +163,4 @@ def test_greedy_decode_with_shared_prefix_matches_stepwise(tiny_base):
         for _ in range(6):
             with torch.no_grad():
                 ids.append(int(model(torch.tensor([ids])).logits[0, -1].argmax()))
-        assert out == ids[len(p):]
+        assert out == ids[len(p) :]
