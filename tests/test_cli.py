@@ -18,18 +18,9 @@ def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory):
-    """A study with two finished trials, which no failing command may disturb."""
-    tmp = tmp_path_factory.mktemp("cli")
-    (tmp / "space.toml").write_text(
-        "[grid]\nrank = [2, 4]\nlearning_rate = [1e-3]\n[fixed]\nepochs = 1\n"
-    )
-    rows = ["text,label"] + [f"note {i} on item {i * 3},{['a', 'b'][i % 2]}" for i in range(60)]
-    (tmp / "data.csv").write_text("\n".join(rows) + "\n")
-    url = f"sqlite:///{tmp}/keep.db"
-    res = run(
-        "sweep",
+def _tiny_sweep(tmp, url: str) -> list[str]:
+    """The one sweep the recorded study holds; the refusal test repeats it exactly."""
+    return [
         "--data",
         str(tmp / "data.csv"),
         "--model",
@@ -42,9 +33,20 @@ def recorded(tmp_path_factory):
         "keep",
         "--n-train",
         "20",
-        "--device",
-        "cpu",
+    ]
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    """A study with two finished trials, which no failing command may disturb."""
+    tmp = tmp_path_factory.mktemp("cli")
+    (tmp / "space.toml").write_text(
+        "[grid]\nrank = [2, 4]\nlearning_rate = [1e-3]\n[fixed]\nepochs = 1\n"
     )
+    rows = ["text,label"] + [f"note {i} on item {i * 3},{['a', 'b'][i % 2]}" for i in range(60)]
+    (tmp / "data.csv").write_text("\n".join(rows) + "\n")
+    url = f"sqlite:///{tmp}/keep.db"
+    res = run("sweep", *_tiny_sweep(tmp, url), "--device", "cpu")
     assert res.returncode == 0, res.stderr
     return tmp, url
 
@@ -106,21 +108,7 @@ def test_bad_row_error_names_file_and_line(recorded):
 
 def test_existing_study_without_resume_is_refused(recorded):
     tmp, url = recorded
-    res = run(
-        "sweep",
-        "--data",
-        str(tmp / "data.csv"),
-        "--model",
-        "tiny-llama",
-        "--space",
-        str(tmp / "space.toml"),
-        "--storage",
-        url,
-        "--study",
-        "keep",
-        "--n-train",
-        "20",
-    )
+    res = run("sweep", *_tiny_sweep(tmp, url))
     assert res.returncode == 2 and "--resume" in res.stderr
 
 
