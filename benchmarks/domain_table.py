@@ -25,12 +25,16 @@ OUT = HERE / "domain_table.json"
 DOC = HERE.parent / "docs" / "domains.md"
 GOOD = Config(rank=16, alpha=32, learning_rate=1e-3)
 WEAK = Config(rank=4, alpha=8, learning_rate=1e-4)
+# The grid's best region on customer_support (see the learning-rate table): measured in a
+# second pass, so each domain's "trained" figure is the better of GOOD and STRONG.
+STRONG = Config(rank=32, alpha=64, learning_rate=3e-3)
 LR_DOMAIN = "customer_support"
 
 
 def _trial(base, task, config: Config) -> dict:
     r = run_trial(base, task, config)
     return {
+        "provenance": provenance(),
         "config": config.to_dict(),
         "accuracy": r.accuracy,
         "curve": r.curve,
@@ -54,17 +58,27 @@ def write_doc(data: dict) -> None:
         "the CPU during parts of this run. `benchmarks/throughput.py` is the timing reference.",
         "",
         "The weak config (a low learning rate) shows that not every config of the grid scores",
-        "near the top.",
+        "near the top. The strong config (r32, lr 3e-3) was measured later, alone on the CPU,",
+        "with the current evaluation code: its trial time (wall seconds, share spent evaluating",
+        "validation every epoch and the test split) is the per-trial timing of this table.",
         "",
-        "| domain | kind | zero-shot | good config (r16, lr 1e-3) | weak config (r4, lr 1e-4) "
-        "| trained - zero-shot | learnable (gap >= 20 pts) |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| domain | kind | zero-shot | r16, lr 1e-3 | r32, lr 3e-3 | weak (r4, lr 1e-4) "
+        "| best - zero-shot | learnable (gap >= 20 pts) | r32 trial s (eval share) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, d in data["domains"].items():
-        gap = d["good"]["accuracy"] - d["zero_shot"]
+        strong = d.get("strong")
+        best = max(d["good"]["accuracy"], strong["accuracy"] if strong else 0.0)
+        gap = best - d["zero_shot"]
+        timing = "-"
+        if strong:
+            share = strong["eval_seconds"] / strong["wall_seconds"]
+            timing = f"{strong['wall_seconds']:.0f} s ({share:.0%})"
         lines.append(
             f"| {name} | {d['kind']} | {d['zero_shot']:.3f} | {d['good']['accuracy']:.3f} | "
-            f"{d['weak']['accuracy']:.3f} | {gap:+.3f} | {'yes' if gap >= 0.2 else '**no**'} |"
+            f"{format(strong['accuracy'], '.3f') if strong else '-'} | "
+            f"{d['weak']['accuracy']:.3f} | {gap:+.3f} | {'yes' if gap >= 0.2 else '**no**'} | "
+            f"{timing} |"
         )
     if data.get("lr_table"):
         lines += [
@@ -98,6 +112,12 @@ def main() -> None:
     base = load_base_model("smollm2-135m")
     for name in args.domains:
         if name in data["domains"] and not args.redo:
+            if "strong" not in data["domains"][name]:
+                row = data["domains"][name]
+                row["strong"] = _trial(base, get_task(name, seed=0), STRONG)
+                print(f"{name}: strong {row['strong']['accuracy']:.3f}", flush=True)
+                OUT.write_text(json.dumps(data, indent=1))
+                write_doc(data)
             continue
         task = get_task(name, seed=0)
         row = {
@@ -105,6 +125,7 @@ def main() -> None:
             "zero_shot": zero_shot_accuracy(base, task),
             "good": _trial(base, task, GOOD),
             "weak": _trial(base, task, WEAK),
+            "strong": _trial(base, task, STRONG),
         }
         data["domains"][name] = row
         print(

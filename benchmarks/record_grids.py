@@ -49,6 +49,9 @@ def main() -> None:
     ap.add_argument("--space", default="default")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--n", type=int, default=None, help="a Sobol subset instead of the full grid")
+    ap.add_argument(
+        "--design-seed", type=int, default=0, help="seed of the Sobol subset (same for all seeds)"
+    )
     ap.add_argument("--storage", default=f"sqlite:///{HERE / 'grids' / 'grids.db'}")
     args = ap.parse_args()
     name = args.name or args.domain or f"user-{Path(args.data).stem}"
@@ -67,6 +70,7 @@ def main() -> None:
         study=study,
         resume=True,
         seed=args.seed,
+        design_seed=args.design_seed,
         progress=ExportEachTrial(args.storage, study, out),
     )
     print(f"grid complete: {out}")

@@ -164,3 +164,30 @@ def test_greedy_decode_with_shared_prefix_matches_stepwise(tiny_base):
             with torch.no_grad():
                 ids.append(int(model(torch.tensor([ids])).logits[0, -1].argmax()))
         assert out == ids[len(p) :]
+
+
+def test_greedy_decode_stops_after_a_stop_token(tiny_base):
+    from loratune.trainer.evaluate import greedy_decode
+
+    tok = tiny_base.tokenizer
+    prompts = [tok("Extract the price.\nInput: " + t)["input_ids"] for t in ("a $5 hat", "b", "cc")]
+    dec = Decoder(tiny_base.model)
+    cpu = torch.device("cpu")
+    eos, pad = tok.eos_token_id, tok.pad_token_id
+    full = greedy_decode(dec, prompts, 8, eos, pad, cpu, batch_size=2)
+    stop = full[0][2]  # a token the first row emits third
+    cut = greedy_decode(dec, prompts, 8, eos, pad, cpu, batch_size=2, stop_ids=[stop])
+    for whole, part in zip(full, cut, strict=True):
+        want = whole[: whole.index(stop) + 1] if stop in whole else whole
+        assert part == want
+    assert cut[0][-1] == stop
+
+
+def test_newline_ids_decode_to_line_breaks(tiny_base):
+    from loratune.trainer.evaluate import newline_ids
+
+    tok = tiny_base.tokenizer
+    ids = newline_ids(tok)
+    assert tok("\n", add_special_tokens=False)["input_ids"][0] in ids
+    assert all("\n" in tok.decode([i]) for i in ids)
+    assert tok(" revenue", add_special_tokens=False)["input_ids"][0] not in ids

@@ -29,10 +29,13 @@ def sweep(
     n_train: int = 100,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    design_seed: int | None = None,
 ) -> list[TrialRecord]:
     """Run the whole grid, or `n` configs of it spread by a Sobol design; returns all records.
 
-    With resume=True, configs already finished in the study are not run again.
+    With resume=True, configs already finished in the study are not run again. `design_seed`
+    (default: `seed`) fixes the Sobol subset apart from the training seed, so that repeats of
+    one subset under several seeds measure noise on the same configs.
     """
     if n is not None and n < 1:
         raise LoratuneError("--n must be >= 1")
@@ -52,7 +55,9 @@ def sweep(
         progress=progress,
         executor=executor,
     )
-    configs = job.space.configs() if n is None else design_configs(job.space, n, seed)
+    configs = job.space.configs() if n is None else design_configs(
+        job.space, n, seed if design_seed is None else design_seed
+    )
     skip = done_keys(job.study)
     todo = [c for c in configs if config_key(c) not in skip]
     run_configs(job, todo, phase="sweep")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import inspect
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import torch
 
@@ -165,10 +166,17 @@ def greedy_decode(
     eos_id: int,
     pad_id: int,
     device: torch.device,
-    batch_size: int = 32,
+    batch_size: int = 64,
+    stop_ids: Sequence[int] = (),
 ) -> list[list[int]]:
-    """Greedy continuation of each prompt, cut at EOS."""
+    """Greedy continuation of each prompt, cut at EOS.
+
+    A row also stops after a token in `stop_ids` (kept in its output): the scorer reads only
+    the first line, so an untrained adapter that runs on past a newline need not be followed
+    to the token budget.
+    """
     outputs: list[list[int]] = []
+    stops = torch.tensor(sorted(set(stop_ids)), dtype=torch.long, device=device)
     prefix = SharedPrefix(decoder, prompts, device)
     for start in range(0, len(prompts), batch_size):
         last, cache, mask, last_pos = prefix.start(
@@ -180,7 +188,7 @@ def greedy_decode(
             nxt = decoder.head(last).argmax(-1)
             nxt = torch.where(done, torch.full_like(nxt, eos_id), nxt)
             steps.append(nxt)
-            done |= nxt == eos_id
+            done |= (nxt == eos_id) | torch.isin(nxt, stops)
             if bool(done.all()) or t == max_new_tokens - 1:
                 break
             mask = torch.cat([mask, torch.ones_like(mask[:, :1])], 1)
@@ -192,6 +200,15 @@ def greedy_decode(
         for row in gen:
             outputs.append(row[: row.index(eos_id)] if eos_id in row else row)
     return outputs
+
+
+@functools.cache
+def newline_ids(tokenizer: object) -> tuple[int, ...]:
+    """Ids of the vocabulary's tokens that contain a line break (cached per tokenizer)."""
+    vocab: dict[str, int] = tokenizer.get_vocab()  # type: ignore[attr-defined]
+    ids = sorted(vocab.values())
+    texts = tokenizer.batch_decode([[i] for i in ids])  # type: ignore[attr-defined]
+    return tuple(i for i, t in zip(ids, texts, strict=True) if "\n" in t)
 
 
 def accuracy(
@@ -229,7 +246,9 @@ def accuracy(
                 "input_ids"
             ]  # type: ignore[operator]
             budget = max(len(a) for a in answers) + 4
-            gen = greedy_decode(decoder, prompts, budget, eos_id, pad_id, device)
+            gen = greedy_decode(
+                decoder, prompts, budget, eos_id, pad_id, device, stop_ids=newline_ids(tokenizer)
+            )
             texts = tokenizer.batch_decode(gen, skip_special_tokens=True)  # type: ignore[attr-defined]
             hits = [
                 normalise_answer(t) == normalise_answer(e.completion)
