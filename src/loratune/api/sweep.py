@@ -55,8 +55,10 @@ def sweep(
         progress=progress,
         executor=executor,
     )
-    configs = job.space.configs() if n is None else design_configs(
-        job.space, n, seed if design_seed is None else design_seed
+    configs = (
+        job.space.configs()
+        if n is None
+        else design_configs(job.space, n, seed if design_seed is None else design_seed)
     )
     skip = done_keys(job.study)
     todo = [c for c in configs if config_key(c) not in skip]
