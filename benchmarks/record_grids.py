@@ -2,7 +2,8 @@
 
 Runs for hours on a CPU, so it is built to be stopped: trials go to an Optuna SQLite study
 as they finish, `--resume` is always on, and after every trial the study is exported to
-`benchmarks/grids/<model>/<domain>.jsonl` (the file committed to the repository).
+`benchmarks/grids/<model>/<domain>.jsonl` (the file committed to the repository). Where the
+SQLite file is missing (a fresh clone), the committed rows are imported first.
 
     nohup python benchmarks/record_grids.py --domain customer_support > grid.log 2>&1 &
     python benchmarks/record_grids.py --data ../shared/datasets/banking77/train.csv
@@ -11,11 +12,13 @@ as they finish, `--resume` is always on, and after every trial the study is expo
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from loratune.api import sweep
 from loratune.api.context import SilentProgress
-from loratune.study import TrialRecord, export_rows, open_study, write_jsonl
+from loratune.space import load_space
+from loratune.study import TrialRecord, export_rows, import_rows, open_study, write_jsonl
 
 HERE = Path(__file__).resolve().parent
 
@@ -60,6 +63,12 @@ def main() -> None:
     study = f"sweep:{name}:{args.model}:{args.space}"
     out = HERE / "grids" / args.model / f"{name}.jsonl"
     (HERE / "grids").mkdir(exist_ok=True)
+    if out.exists():
+        # A fresh clone has the committed JSONL but not the SQLite study: resume from the file.
+        rows = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+        added = import_rows(open_study(args.storage, study), load_space(args.space), rows)
+        if added:
+            print(f"imported {added} recorded trials from {out}", flush=True)
     sweep(
         args.domain,
         data=args.data,

@@ -6,7 +6,15 @@ from loratune import api
 from loratune.api.context import prepare_job, run_configs
 from loratune.errors import LoratuneError
 from loratune.space import load_space
-from loratune.study import done_keys, export_rows, open_study, records, start_trial, write_jsonl
+from loratune.study import (
+    done_keys,
+    export_rows,
+    import_rows,
+    open_study,
+    records,
+    start_trial,
+    write_jsonl,
+)
 from loratune.trainer import TrialFailed
 
 DOC_FIELDS = {
@@ -72,6 +80,31 @@ def test_sweep_records_and_exports_every_trial(tmp_path, data_csv, small_space):
     out = tmp_path / "results.jsonl"
     write_jsonl(rows, str(out))
     assert [json.loads(line)["trial"] for line in out.read_text().splitlines()] == [0, 1, 2, 3]
+
+
+def test_exported_rows_rebuild_the_study_and_resume_skips_them(tmp_path, data_csv, small_space):
+    _sweep(tmp_path, data_csv, small_space, n=2)
+    rows = export_rows(open_study(f"sqlite:///{tmp_path}/t.db", "s", create=False))
+    fresh = open_study(f"sqlite:///{tmp_path}/fresh.db", "s")
+    assert import_rows(fresh, load_space(small_space), rows) == 2
+    assert import_rows(fresh, load_space(small_space), rows) == 0  # idempotent
+    again = export_rows(fresh)
+    for old, new in zip(rows, again, strict=True):
+        assert {k: v for k, v in new.items() if k != "trial"} == {
+            k: v for k, v in old.items() if k != "trial"
+        }
+    # resuming on the rebuilt study trains only the two configs it lacks
+    recs = api.sweep(
+        data=data_csv,
+        model="tiny-llama",
+        space=small_space,
+        n_train=24,
+        storage=f"sqlite:///{tmp_path}/fresh.db",
+        study="s",
+        device="cpu",
+        resume=True,
+    )
+    assert len(recs) == 4 and len({r.metrics["config_key"] for r in recs}) == 4
 
 
 def test_existing_study_needs_resume(tmp_path, data_csv, small_space):

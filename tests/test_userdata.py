@@ -52,3 +52,11 @@ def test_bad_files_fail_with_file_and_reason(tmp_path, name, text, message):
     path.write_text(text)
     with pytest.raises(LoratuneError, match=message):
         get_task(data=path)
+
+
+def test_data_label_names_the_folder_when_the_file_names_a_split(tmp_path):
+    from loratune.tasks.userdata import data_label
+
+    (tmp_path / "banking77").mkdir()
+    assert data_label(tmp_path / "banking77" / "train.csv") == "user-banking77"
+    assert data_label(tmp_path / "tickets.jsonl") == "user-tickets"

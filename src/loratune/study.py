@@ -221,6 +221,62 @@ def export_rows(study: optuna.Study) -> list[dict[str, Any]]:
     return rows
 
 
+_DOC_FIELDS = ("timestamp", "domain", "rank", "alpha", "weight_decay", "learning_rate")
+_ROW_ONLY = ("status", "model", "study", "trial", "config", "curve", "accuracy", "provenance")
+
+
+def import_rows(study: optuna.Study, space: Space, rows: list[dict[str, Any]]) -> int:
+    """Add exported rows (`export_rows` output) whose config the study lacks; returns how many.
+
+    This rebuilds a study from its committed JSONL on a machine without the SQLite file, so
+    a long recording resumes instead of starting over. Rows keep their recorded measures,
+    curve, timestamp and provenance; nothing is re-measured or altered.
+    """
+    have = {r.metrics.get("config_key") for r in records(study)}
+    dists = _distributions(space)
+    for k in ("domain", "model"):
+        if rows and study.user_attrs.get(k) is None and rows[0].get(k) is not None:
+            study.set_user_attr(k, rows[0][k])
+    added = 0
+    for row in rows:
+        config = Config.from_dict(row["config"])
+        key = config_key(config)
+        if key in have or row.get("status") not in ("complete", "failed"):
+            continue
+        if row["status"] == "failed" and not row.get("error"):
+            continue  # an interruption: run it again rather than import it
+        params = {
+            k: config.alpha / config.rank if k == "alpha_ratio" else getattr(config, k)
+            for k in space.grid
+        }
+        attrs = {k: v for k, v in row.items() if k not in _DOC_FIELDS + _ROW_ONLY}
+        attrs.update(config=config.to_dict(), config_key=key, provenance=row.get("provenance"))
+        if attrs.get("error") is None:
+            attrs.pop("error", None)
+        when = datetime.fromisoformat(row["timestamp"]) if row.get("timestamp") else None
+        complete = row["status"] == "complete"
+        state = optuna.trial.TrialState.COMPLETE if complete else optuna.trial.TrialState.FAIL
+        study.add_trial(
+            optuna.trial.FrozenTrial(
+                number=0,
+                trial_id=0,
+                state=state,
+                value=float(row["accuracy"]) if complete else None,
+                values=None,
+                datetime_start=when,
+                datetime_complete=when,
+                params=params,
+                distributions=dists,
+                user_attrs=attrs,
+                system_attrs={},
+                intermediate_values=dict(enumerate(row.get("curve") or [])),
+            )
+        )
+        have.add(key)
+        added += 1
+    return added
+
+
 def write_jsonl(rows: list[dict[str, Any]], path: str) -> None:
     with open(path, "w", encoding="utf-8") as f:
         for row in rows:

@@ -107,7 +107,7 @@ def prepare_job(
         raise LoratuneError("price per hour must be >= 0")
     check_model_name(model or DEFAULT_MODEL)
     task = get_task(domain, data=data, seed=seed, n_train=n_train)
-    label = domain or f"user-{Path(str(data)).stem}"
+    label = domain or task.name
     sp = space if isinstance(space, Space) else load_space(space)
     name = study or study_name(label, model, sp, kind)
     st = open_study(

@@ -61,6 +61,20 @@ def _pick(row: dict[str, object], names: tuple[str, ...]) -> str | None:
     return None
 
 
+# File stems that say which split a file is, not what data it holds.
+_SPLIT_STEMS = {"train", "training", "test", "dev", "valid", "validation", "data", "all"}
+
+
+def data_label(path: str | Path) -> str:
+    """A study/task name for a data file: `user-<stem>`, or `user-<folder>` when the stem only
+    names a split, so `banking77/train.csv` is `user-banking77`, not `user-train`."""
+    p = Path(path)
+    stem = p.stem
+    if stem.lower() in _SPLIT_STEMS and p.resolve().parent.name:
+        stem = p.resolve().parent.name
+    return f"user-{stem}"
+
+
 def load_user_task(
     data: str | Path, seed: int = 0, n_train: int = 100, n_val: int = 32, n_test: int = 200
 ) -> Task:
@@ -105,7 +119,7 @@ def load_user_task(
     train = make(items[:n_train])
     val = make(items[n_train : n_train + n_val])
     test = make(items[n_train + n_val : n_train + n_val + n_test])
-    return Task(f"user-{path.stem}", kind, train, val, test, labels, source=str(path))
+    return Task(data_label(path), kind, train, val, test, labels, source=str(path))
 
 
 def _instruction(kind: str, labels: tuple[str, ...]) -> str:
