@@ -12,13 +12,19 @@ SQLite file is missing (a fresh clone), the committed rows are imported first.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from loratune.api import sweep
 from loratune.api.context import SilentProgress
 from loratune.space import load_space
-from loratune.study import TrialRecord, export_rows, import_rows, open_study, write_jsonl
+from loratune.study import (
+    TrialRecord,
+    export_rows,
+    import_rows,
+    open_study,
+    read_jsonl,
+    write_jsonl,
+)
 
 HERE = Path(__file__).resolve().parent
 
@@ -65,7 +71,7 @@ def main() -> None:
     (HERE / "grids").mkdir(exist_ok=True)
     if out.exists():
         # A fresh clone has the committed JSONL but not the SQLite study: resume from the file.
-        rows = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+        rows = read_jsonl(str(out))
         added = import_rows(open_study(args.storage, study), load_space(args.space), rows)
         if added:
             print(f"imported {added} recorded trials from {out}", flush=True)

@@ -11,12 +11,20 @@ matmul ceiling and the fraction of it the trainer reaches.
 
     python benchmarks/throughput.py            # 3 repeats, the default 3-epoch trial
     python benchmarks/throughput.py --quick    # 2 repeats, 1 epoch, a few minutes
+
+Whether both paths learn the same is judged on what they learned, not on their logged training
+losses (bf16 against fp32, different batch order): each repeat trains both paths with the same
+seed (seeds differ across repeats), and both adapters are then scored by one fp32 function on
+the plain checkpoint: held-out completion loss and test accuracy. The spread across seeds is
+the noise the difference is compared with.
 The last line is `speedup: X.XX` (training tokens/s, loratune over the standard recipe).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import math
 import statistics
 import tempfile
 import time
@@ -29,7 +37,8 @@ from loratune.provenance import provenance
 from loratune.space import Config
 from loratune.tasks import get_task
 from loratune.trainer import run_trial
-from loratune.trainer.batches import encode_examples
+from loratune.trainer.batches import collate, encode_examples
+from loratune.trainer.evaluate import accuracy
 from loratune.trainer.loop import lora_config
 
 
@@ -61,6 +70,43 @@ def plain_checkpoint() -> str:
         model.hf_quantizer = None
         model.save_pretrained(folder)
     return str(folder)
+
+
+@torch.no_grad()
+def heldout_loss(model: torch.nn.Module, tok, examples, max_length: int) -> float:
+    """Mean cross-entropy per completion token over `examples`, in fp32 on the CPU."""
+    model.eval()
+    rows = encode_examples(examples, tok, max_length)
+    total, count = 0.0, 0
+    for start in range(0, len(rows), 16):
+        batch = collate(rows[start : start + 16], tok.pad_token_id, torch.device("cpu"))
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        labels = batch["labels"][:, 1:]
+        where = labels != -100
+        nll = torch.nn.functional.cross_entropy(
+            logits[:, :-1][where].float(), labels[where], reduction="sum"
+        )
+        total, count = total + float(nll), count + int(where.sum())
+    return total / count
+
+
+def learned(peft_model: torch.nn.Module, tok, task, config: Config) -> dict[str, float]:
+    """What an adapter learned, measured the same way for both paths (fp32, no autocast)."""
+    causal = peft_model.get_base_model()
+    return {
+        "heldout_loss": heldout_loss(causal, tok, task.test, config.max_length),
+        "test_accuracy": accuracy(
+            causal, tok, task, task.test, torch.device("cpu"), False, config.max_length
+        ),
+    }
+
+
+def adapter_on_checkpoint(checkpoint: str, adapter: str) -> torch.nn.Module:
+    """A saved loratune adapter on the plain fp32 checkpoint the standard recipe trains."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    return PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(checkpoint), adapter)
 
 
 def standard_recipe(task, config: Config, eval_n: int, checkpoint: str) -> dict[str, float]:
@@ -115,6 +161,7 @@ def standard_recipe(task, config: Config, eval_n: int, checkpoint: str) -> dict[
         "eval_s": eval_s,
         "start_s": start_s,
         "final_loss": statistics.fmean(losses[-per_epoch:]),
+        **learned(model, tok, task, config),
     }
 
 
@@ -134,9 +181,12 @@ def naive_label_accuracy(model, tok, task, n: int) -> float:
     return hits / n
 
 
-def loratune_path(base, task, config: Config) -> dict[str, float]:
-    r = run_trial(base, task, config)
+def loratune_path(base, task, config: Config, checkpoint: str) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as adapter:
+        r = run_trial(base, task, config, save_adapter=adapter)
+        scored = learned(adapter_on_checkpoint(checkpoint, adapter), base.tokenizer, task, config)
     return {
+        **scored,
         "tokens_per_s": r.tokens_per_second,
         "eval_s": r.eval_seconds,
         "start_s": r.setup_seconds,
@@ -144,6 +194,20 @@ def loratune_path(base, task, config: Config) -> dict[str, float]:
         "trial_s": r.wall_seconds,
         "eval_fraction": r.eval_seconds / r.wall_seconds,
     }
+
+
+def same_within_noise(key: str, a: list[float], b: list[float]) -> str:
+    """Mean difference against the seed-to-seed spread (needs 2+ repeats for a spread)."""
+    diff = statistics.fmean(b) - statistics.fmean(a)
+    if len(a) < 2:
+        return f"{key}: loratune - standard = {diff:+.3f} (one repeat: no noise estimate)"
+    # Standard error of a difference of two means, each over len(a) seeds.
+    se = math.sqrt(statistics.variance(a) / len(a) + statistics.variance(b) / len(b))
+    verdict = "within noise" if abs(diff) <= 2 * se else "NOT within noise"
+    return (
+        f"{key}: loratune - standard = {diff:+.3f}, 2 x standard error {2 * se:.3f} over "
+        f"{len(a)} seeds: {verdict}"
+    )
 
 
 def main() -> None:
@@ -173,8 +237,9 @@ def main() -> None:
     std: list[dict[str, float]] = []
     ours: list[dict[str, float]] = []
     for i in range(repeats):
-        std.append(standard_recipe(task, config, args.eval_n, checkpoint))
-        ours.append(loratune_path(base, task, config))
+        seeded = dataclasses.replace(config, seed=i)
+        std.append(standard_recipe(task, seeded, args.eval_n, checkpoint))
+        ours.append(loratune_path(base, task, seeded, checkpoint))
         print(
             f"repeat {i + 1}: standard {std[-1]['tokens_per_s']:.0f} tok/s, "
             f"loratune {ours[-1]['tokens_per_s']:.0f} tok/s"
@@ -188,11 +253,15 @@ def main() -> None:
         ("tokens_per_s", "training tokens/s"),
         ("eval_s", "evaluation s (test set)"),
         ("start_s", "start of a later trial s"),
-        ("final_loss", "final loss"),
+        ("final_loss", "last-epoch training loss"),
+        ("heldout_loss", "held-out loss (fp32, test)"),
+        ("test_accuracy", "test accuracy (fp32)"),
     ):
         a, b = med(std, key), med(ours, key)
         ratio = b / a if key == "tokens_per_s" else a / b
         print(f"{label:28s}{a:12.3f}{b:12.3f}{ratio:8.2f}")
+    for key in ("heldout_loss", "test_accuracy"):
+        print(same_within_noise(key, [r[key] for r in std], [r[key] for r in ours]))
     print(f"first model load (loratune, once per process): {first_load:.1f} s")
     print(
         f"loratune trial wall time: {med(ours, 'trial_s'):.1f} s, evaluation "

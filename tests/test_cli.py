@@ -2,10 +2,12 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from loratune.study import open_study, records
+from loratune.api.validate import find_grid_study
+from loratune.study import open_study, records, study_space
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -127,3 +129,31 @@ def test_domains_lists_twelve():
     res = run("domains")
     assert res.returncode == 0
     assert len(res.stdout.strip().splitlines()) == 12
+
+
+GRID = Path(__file__).resolve().parents[1] / "benchmarks/grids/smollm2-135m/customer_support.jsonl"
+
+
+def test_import_recorded_grid_makes_a_complete_grid_study(tmp_path):
+    url = f"sqlite:///{tmp_path}/grid.db"
+    first = run("import", str(GRID), "--storage", url)
+    assert first.returncode == 0, first.stderr
+    assert "60 trials added" in first.stdout
+    again = run("import", str(GRID), "--storage", url)
+    assert "0 trials added" in again.stdout  # idempotent
+    name = find_grid_study(url, "customer_support", "smollm2-135m", "default")
+    assert name == "sweep:customer_support:smollm2-135m:default"
+    study = open_study(url, name, create=False)
+    space = study_space(study)
+    assert space is not None and len(space) == 60
+    recs = records(study)
+    assert len(recs) == 60 and all(r.ok and len(r.curve) == 3 for r in recs)
+
+
+def test_import_broken_line_names_file_and_line(tmp_path):
+    good = GRID.read_text().splitlines()[0]
+    bad = tmp_path / "results.jsonl"
+    bad.write_text(good + "\n{not json\n")
+    out = run("import", str(bad), "--storage", f"sqlite:///{tmp_path}/x.db")
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and "results.jsonl:2" in out.stderr

@@ -234,15 +234,21 @@ def import_rows(study: optuna.Study, space: Space, rows: list[dict[str, Any]]) -
     """
     have = {r.metrics.get("config_key") for r in records(study)}
     dists = _distributions(space)
+    in_space = {config_key(c) for c in space.configs()}
     for k in ("domain", "model"):
         if rows and study.user_attrs.get(k) is None and rows[0].get(k) is not None:
             study.set_user_attr(k, rows[0][k])
+    if study.user_attrs.get("space_def") is None:
+        # Without it validation cannot tell that an imported grid is complete.
+        study.set_user_attr("space_def", space.to_dict())
     added = 0
     for row in rows:
         config = Config.from_dict(row["config"])
         key = config_key(config)
         if key in have or row.get("status") not in ("complete", "failed"):
             continue
+        if key not in in_space:
+            raise LoratuneError(f"a recorded config is not in space {space.name!r}: {key}")
         if row["status"] == "failed" and not row.get("error"):
             continue  # an interruption: run it again rather than import it
         params = {
@@ -275,6 +281,27 @@ def import_rows(study: optuna.Study, space: Space, rows: list[dict[str, Any]]) -
         have.add(key)
         added += 1
     return added
+
+
+def read_jsonl(path: str) -> list[dict[str, Any]]:
+    """Rows of an exported results file; a broken line is an error naming the file and line."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError as exc:
+        raise LoratuneError(f"cannot read {path}: {exc.strerror}") from exc
+    rows = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LoratuneError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(row, dict) or not {"config", "status"} <= set(row):
+            raise LoratuneError(f"{path}:{number}: not an exported trial (needs config, status)")
+        rows.append(row)
+    return rows
 
 
 def write_jsonl(rows: list[dict[str, Any]], path: str) -> None:

@@ -103,6 +103,30 @@ def export(
     console.print(f"wrote {len(rows)} trials from {len(names)} studies to {path}")
 
 
+@app.command("import")
+def import_results(
+    path: Annotated[Path, typer.Argument(help="a results.jsonl written by `loratune export`")],
+    storage: Storage = None,
+    space: SpaceOpt = "default",
+    study: Annotated[
+        str | None, typer.Option("--study", help="into this study (default: each row's own)")
+    ] = None,
+) -> None:
+    """Add exported trials to a study (a recorded grid, or another machine's results)."""
+    from loratune.space import load_space
+    from loratune.study import import_rows, open_study, read_jsonl
+
+    rows = read_jsonl(str(path))
+    by_study: dict[str, list[dict]] = {}
+    for row in rows:
+        by_study.setdefault(study or row.get("study") or path.stem, []).append(row)
+    sp = load_space(space)
+    for name, group in by_study.items():
+        added = import_rows(open_study(storage, name), sp, group)
+        skipped = len(group) - added
+        console.print(f"{name}: {added} trials added, {skipped} already there or skipped")
+
+
 @app.command()
 def autotune(
     domain: Domain = None,
