@@ -142,7 +142,10 @@ def test_shared_prefix_scores_match_full_forward(tiny_base):
         tok(" billing")["input_ids"] + [tok.eos_token_id],
         tok(" technical support")["input_ids"] + [tok.eos_token_id],
     ]
-    got = score_labels(Decoder(model), prompts, labels, tok.pad_token_id, torch.device("cpu"))
+    # batch 2 of 3 prompts: batches are cut from length-sorted prompts, so the order is undone.
+    got = score_labels(
+        Decoder(model), prompts, labels, tok.pad_token_id, torch.device("cpu"), batch_size=2
+    )
     for i, p in enumerate(prompts):
         for j, lab in enumerate(labels):
             with torch.no_grad():

@@ -49,6 +49,12 @@ def verified_table(validation: dict[str, Any]) -> Table:
     return t
 
 
+def _why(tests: dict[str, Any], name: str) -> str:
+    """The reason a test is undefined (too few verified configs), so '-' is not a mystery."""
+    reason = (tests.get(name) or {}).get("reason")
+    return f" ({name.replace('_', '-')}: {reason})" if reason else ""
+
+
 def print_validation(console: Console, v: dict[str, Any]) -> None:
     console.print(verified_table(v))
     p = v.get("prediction") or {}
@@ -62,6 +68,8 @@ def print_validation(console: Console, v: dict[str, Any]) -> None:
     console.print(
         f"paired t-test p={_f(_get(tests, 't_test', 'p'), '.3g')}, "
         f"Wilcoxon p={_f(_get(tests, 'wilcoxon', 'p'), '.3g')}"
+        + _why(tests, "t_test")
+        + _why(tests, "wilcoxon")
     )
     console.print(
         f"regret of the predicted best vs best in study: {_f(v.get('top1_regret_vs_study'))}"

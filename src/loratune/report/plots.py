@@ -116,7 +116,8 @@ def predicted_vs_actual(data: ReportData) -> Figure:
     else:
         lo, hi = min(values), max(values)
         pad = max(0.02, 0.08 * (hi - lo))
-        lims = (lo - pad, hi + pad)
+        # Accuracy lives in [0, 1]: an interval reaching past it is cut at the frame.
+        lims = (max(lo - pad, -0.02), min(hi + pad, 1.02))
         ax.plot(lims, lims, "--", color="#555", linewidth=1, label="y = x (perfect)")
         ax.set_xlim(lims)
         ax.set_ylim(lims)

@@ -134,11 +134,11 @@ def score_labels(
     first = torch.tensor([lab[0] for lab in labels], device=device)
     cont, target = cont.to(device), target.to(device)
     prefix = SharedPrefix(decoder, prompts, device)
+    order = by_length(prompts)
     scores = []
     for start in range(0, len(prompts), batch_size):
-        last, cache, mask, last_pos = prefix.start(
-            decoder, prompts[start : start + batch_size], pad_id, device
-        )
+        chunk = [prompts[i] for i in order[start : start + batch_size]]
+        last, cache, mask, last_pos = prefix.start(decoder, chunk, pad_id, device)
         b = last.shape[0]
         logp = decoder.head(last).float().log_softmax(-1)
         total = logp[:, first]  # (b, k)
@@ -155,7 +155,14 @@ def score_labels(
             picked = lp2.gather(-1, tgt.clamp(min=0).unsqueeze(-1)).squeeze(-1)
             total = total + (picked * (tgt >= 0)).sum(-1).view(b, k)
         scores.append(total)
-    return torch.cat(scores)
+    out = torch.empty((len(prompts), k), device=device)
+    out[torch.tensor(order, device=device)] = torch.cat(scores)
+    return out
+
+
+def by_length(prompts: list[list[int]]) -> list[int]:
+    """Prompt indices shortest first: batches of similar lengths waste little on padding."""
+    return sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
 
 
 @torch.no_grad()
@@ -175,12 +182,14 @@ def greedy_decode(
     the first line, so an untrained adapter that runs on past a newline need not be followed
     to the token budget.
     """
-    outputs: list[list[int]] = []
+    outputs: list[list[int]] = [[] for _ in prompts]
     stops = torch.tensor(sorted(set(stop_ids)), dtype=torch.long, device=device)
     prefix = SharedPrefix(decoder, prompts, device)
+    order = by_length(prompts)
     for start in range(0, len(prompts), batch_size):
+        rows = order[start : start + batch_size]
         last, cache, mask, last_pos = prefix.start(
-            decoder, prompts[start : start + batch_size], pad_id, device
+            decoder, [prompts[i] for i in rows], pad_id, device
         )
         done = torch.zeros(last.shape[0], dtype=torch.bool, device=device)
         steps = []
@@ -197,8 +206,8 @@ def greedy_decode(
             )
             last = hidden[:, -1]
         gen = torch.stack(steps, 1).tolist()
-        for row in gen:
-            outputs.append(row[: row.index(eos_id)] if eos_id in row else row)
+        for i, row in zip(rows, gen, strict=True):
+            outputs[i] = row[: row.index(eos_id)] if eos_id in row else row
     return outputs
 
 
