@@ -194,3 +194,57 @@ def test_newline_ids_decode_to_line_breaks(tiny_base):
     assert tok("\n", add_special_tokens=False)["input_ids"][0] in ids
     assert all("\n" in tok.decode([i]) for i in ids)
     assert tok(" revenue", add_special_tokens=False)["input_ids"][0] not in ids
+
+
+def _constrained_by_full_forward(model, prompt: list[int], labels: list[list[int]]) -> int:
+    """Greedy decoding held to the label set, one full forward pass per step (the reference)."""
+    chosen: list[int] = []
+    while True:
+        alive = [lab for lab in labels if lab[: len(chosen)] == chosen and len(lab) > len(chosen)]
+        if not alive:
+            return labels.index(chosen)
+        allowed = sorted({lab[len(chosen)] for lab in alive})
+        with torch.no_grad():
+            logits = model(torch.tensor([prompt + chosen])).logits[0, -1].float()
+        chosen.append(allowed[int(logits[allowed].argmax())])
+
+
+def test_constrained_choice_matches_stepwise_reference(tiny_base):
+    from loratune.trainer.evaluate import constrained_choice
+
+    tok = tiny_base.tokenizer
+    eos = tok.eos_token_id
+    names = ["card arrival", "card delivery estimate", "card linking", "cash withdrawal", "pin"]
+    labels = [tok(" " + n, add_special_tokens=False)["input_ids"] + [eos] for n in names]
+    head = "Classify the text by its intent.\nInput: "
+    texts = ["where is my card", "atm ate my cash yesterday", "pin", "how long for a new card?"]
+    prompts = [tok(head + t + "\nAnswer:")["input_ids"] for t in texts]
+    got = constrained_choice(
+        Decoder(tiny_base.model), prompts, labels, tok.pad_token_id, torch.device("cpu"), 3
+    )
+    want = [_constrained_by_full_forward(tiny_base.model, p, labels) for p in prompts]
+    assert got == want
+
+
+def test_many_label_task_is_scored_by_constrained_choice(tiny_base):
+    from loratune.tasks import Example, Task
+    from loratune.trainer.evaluate import MAX_SCORED_LABELS, accuracy
+
+    labels = tuple(f"intent_{i}" for i in range(MAX_SCORED_LABELS + 5))
+    examples = tuple(Example(f"Input: text {i}\nAnswer:", labels[i % 7]) for i in range(12))
+    task = Task("many", "classification", examples, examples, examples, labels)
+    tok = tiny_base.tokenizer
+    acc = accuracy(tiny_base.model, tok, task, examples, torch.device("cpu"), False)
+    label_ids = [
+        tok(" " + lab, add_special_tokens=False)["input_ids"] + [tok.eos_token_id] for lab in labels
+    ]
+    hits = [
+        labels[
+            _constrained_by_full_forward(
+                tiny_base.model, tok(e.prompt, add_special_tokens=False)["input_ids"], label_ids
+            )
+        ]
+        == e.completion
+        for e in examples
+    ]
+    assert acc == sum(hits) / len(hits)
