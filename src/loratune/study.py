@@ -16,6 +16,7 @@ from typing import Any
 import optuna
 
 from loratune.errors import LoratuneError
+from loratune.jsonl import jsonl_objects
 from loratune.space import Config, Space, config_key
 
 DEFAULT_STORAGE = "sqlite:///loratune.db"
@@ -287,18 +288,12 @@ def read_jsonl(path: str) -> list[dict[str, Any]]:
     """Rows of an exported results file; a broken line is an error naming the file and line."""
     try:
         with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
+            text = f.read()
     except OSError as exc:
         raise LoratuneError(f"cannot read {path}: {exc.strerror}") from exc
     rows = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LoratuneError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-        if not isinstance(row, dict) or not {"config", "status"} <= set(row):
+    for number, row in jsonl_objects(path, text):
+        if not {"config", "status"} <= set(row):
             raise LoratuneError(f"{path}:{number}: not an exported trial (needs config, status)")
         rows.append(row)
     return rows

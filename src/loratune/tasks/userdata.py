@@ -8,11 +8,11 @@ by a seeded shuffle into train / validation / test, with no text in two splits.
 from __future__ import annotations
 
 import csv
-import json
 import random
 from pathlib import Path
 
 from loratune.errors import LoratuneError
+from loratune.jsonl import jsonl_objects
 from loratune.tasks.base import Example, Task, format_prompt
 
 LABEL_COLUMNS = ("label", "category", "intent", "class")
@@ -27,16 +27,7 @@ def _rows(path: Path) -> list[tuple[int, dict[str, object]]]:
         raise LoratuneError(f"{path}: the file is empty")
     rows: list[tuple[int, dict[str, object]]] = []
     if path.suffix.lower() in (".jsonl", ".json"):
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise LoratuneError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(row, dict):
-                raise LoratuneError(f"{path}:{n}: each line must be a JSON object")
-            rows.append((n, row))
+        rows.extend(jsonl_objects(path, text))
     elif path.suffix.lower() in (".csv", ".tsv"):
         delim = "\t" if path.suffix.lower() == ".tsv" else ","
         reader = csv.DictReader(text.splitlines(), delimiter=delim)
