@@ -248,3 +248,26 @@ def test_many_label_task_is_scored_by_constrained_choice(tiny_base):
         for e in examples
     ]
     assert acc == sum(hits) / len(hits)
+
+
+def test_gradients_are_clipped_before_every_step(tiny_base, toy_task, monkeypatch):
+    """Trainer's default max-norm 1.0: measured to matter for what the adapter learns."""
+    from loratune.trainer import loop
+
+    norms: list[float] = []
+    real_clip = torch.nn.utils.clip_grad_norm_
+
+    def spy(params, max_norm, *args, **kwargs):
+        params = list(params)
+        total = real_clip(params, max_norm, *args, **kwargs)
+        after = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params]))
+        norms.append(float(after))
+        assert max_norm == loop.MAX_GRAD_NORM
+        return total
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", spy)
+    cfg = Config(rank=4, alpha=8, learning_rate=1e-2, epochs=1, batch_size=4)
+    run_trial(tiny_base, toy_task, cfg)
+    steps = math.ceil(len(toy_task.train) / cfg.batch_size)
+    assert len(norms) == steps
+    assert max(norms) <= loop.MAX_GRAD_NORM + 1e-4
