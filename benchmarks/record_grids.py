@@ -61,18 +61,26 @@ def main() -> None:
     ap.add_argument(
         "--design-seed", type=int, default=0, help="seed of the Sobol subset (same for all seeds)"
     )
-    ap.add_argument("--storage", default=f"sqlite:///{HERE / 'grids' / 'grids.db'}")
+    ap.add_argument(
+        "--dir",
+        type=Path,
+        default=HERE / "grids",
+        help="where <model>/<name>.jsonl goes; a grid re-recorded under a new trainer can grow "
+        "in a folder of its own while the race keeps using the complete one",
+    )
+    ap.add_argument("--storage", help="Optuna storage [default: sqlite:///<dir>/grids.db]")
     args = ap.parse_args()
+    storage = args.storage or f"sqlite:///{args.dir.resolve() / 'grids.db'}"
     name = args.name or args.domain or f"user-{Path(args.data).stem}"
     if args.seed:
         name += f"-seed{args.seed}"
     study = f"sweep:{name}:{args.model}:{args.space}"
-    out = HERE / "grids" / args.model / f"{name}.jsonl"
-    (HERE / "grids").mkdir(exist_ok=True)
+    out = args.dir / args.model / f"{name}.jsonl"
+    args.dir.mkdir(parents=True, exist_ok=True)
     if out.exists():
         # A fresh clone has the committed JSONL but not the SQLite study: resume from the file.
         rows = read_jsonl(str(out))
-        added = import_rows(open_study(args.storage, study), load_space(args.space), rows)
+        added = import_rows(open_study(storage, study), load_space(args.space), rows)
         if added:
             print(f"imported {added} recorded trials from {out}", flush=True)
     sweep(
@@ -81,12 +89,12 @@ def main() -> None:
         model=args.model,
         space=args.space,
         n=args.n,
-        storage=args.storage,
+        storage=storage,
         study=study,
         resume=True,
         seed=args.seed,
         design_seed=args.design_seed,
-        progress=ExportEachTrial(args.storage, study, out),
+        progress=ExportEachTrial(storage, study, out),
     )
     print(f"grid complete: {out}")
 
