@@ -1,0 +1,52 @@
+"""benchmarks/record_grids.py: a grid recording that resumes from its committed JSONL."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "record_grids.py"
+
+
+def _record(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--model",
+            "tiny-llama",
+            "--data",
+            str(tmp_path / "tickets.csv"),
+            "--space",
+            str(tmp_path / "space.toml"),
+            "--dir",
+            str(tmp_path / "grids"),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_grid_is_recorded_then_rebuilt_from_its_jsonl(tmp_path):
+    rows = ["text,label"] + [
+        f"message {i} about my {lab} problem {i * 7},{lab}"
+        for i, lab in enumerate(["refund", "login", "delivery"] * 40)
+    ]
+    (tmp_path / "tickets.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "space.toml").write_text(
+        "[grid]\nrank = [2, 4]\nlearning_rate = [1e-3]\n[fixed]\nepochs = 1\nbatch_size = 16\n"
+    )
+    first = _record(tmp_path)
+    assert first.returncode == 0, first.stderr
+    out = tmp_path / "grids" / "tiny-llama" / "user-tickets.jsonl"
+    recorded = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(recorded) == 2 and all(r["status"] == "complete" for r in recorded)
+    assert all(r["provenance"]["packages"]["torch"] for r in recorded)
+    # A fresh clone has the JSONL but not the SQLite study: the rows are imported, not rerun.
+    (tmp_path / "grids" / "grids.db").unlink()
+    again = _record(tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "imported 2 recorded trials" in again.stdout
+    assert [json.loads(line) for line in out.read_text().splitlines()] == recorded
