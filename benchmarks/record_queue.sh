@@ -4,8 +4,9 @@
 # Grids grow in benchmarks/grids/recording/<model>/ (not raced: `make bench` reads only
 # benchmarks/grids/<model>/*.jsonl) and are moved into place once complete, so the race never
 # mixes a half-recorded grid, or grids of two trainer versions, with the finished ones.
-# The customer_support grid in benchmarks/grids/ was recorded before gradient clipping became
-# the trainer's default; it is re-recorded here and replaced when the new one is complete.
+# Done: customer_support, re-recorded with the clipping trainer and moved into place (the grid
+# recorded before clipping is in benchmarks/grids/archive/no-grad-clip/). To move a finished
+# grid into place: git mv benchmarks/grids/recording/<model>/<name>.jsonl benchmarks/grids/<model>/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
