@@ -29,6 +29,7 @@ WEAK = Config(rank=4, alpha=8, learning_rate=1e-4)
 # second pass, so each domain's "trained" figure is the better of GOOD and STRONG.
 STRONG = Config(rank=32, alpha=64, learning_rate=3e-3)
 LR_DOMAIN = "customer_support"
+COLUMNS = ("good", "weak", "strong")  # the measured trials of each domain's entry
 
 
 def _trial(base, task, config: Config) -> dict:
@@ -48,7 +49,7 @@ def _machines(data: dict) -> str:
     """Which CPU measured which column: sessions ran on different machines."""
     seen: dict[str, set[str]] = {}
     for d in data["domains"].values():
-        for column in ("good", "weak", "strong"):
+        for column in COLUMNS:
             if column in d:
                 seen.setdefault(d[column]["provenance"]["cpu"], set()).add(column)
     return "; ".join(f"{cpu} ({', '.join(sorted(cols))})" for cpu, cols in seen.items())
@@ -123,7 +124,7 @@ def main() -> None:
     # Early entries were recorded before each carried its own provenance: give them the
     # file-level one they were measured under, before this run replaces it.
     for d in data["domains"].values():
-        for column in ("good", "weak", "strong"):
+        for column in COLUMNS:
             if column in d and "provenance" not in d[column]:
                 d[column]["provenance"] = data["provenance"]
     if args.doc_only:

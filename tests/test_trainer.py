@@ -226,28 +226,33 @@ def test_constrained_choice_matches_stepwise_reference(tiny_base):
     assert got == want
 
 
-def test_many_label_task_is_scored_by_constrained_choice(tiny_base):
+def test_many_label_task_is_scored_by_constrained_choice(tiny_base, monkeypatch):
     from loratune.tasks import Example, Task
+    from loratune.trainer import evaluate
     from loratune.trainer.evaluate import MAX_SCORED_LABELS, accuracy
 
-    labels = tuple(f"intent_{i}" for i in range(MAX_SCORED_LABELS + 5))
-    examples = tuple(Example(f"Input: text {i}\nAnswer:", labels[i % 7]) for i in range(12))
-    task = Task("many", "classification", examples, examples, examples, labels)
+    def no_exact_scoring(*args, **kwargs):
+        raise AssertionError("more than MAX_SCORED_LABELS labels must not be scored exactly")
+
+    monkeypatch.setattr(evaluate, "score_labels", no_exact_scoring)
     tok = tiny_base.tokenizer
-    acc = accuracy(tiny_base.model, tok, task, examples, torch.device("cpu"), False)
+    labels = tuple(f"intent_{i}" for i in range(MAX_SCORED_LABELS + 5))
     label_ids = [
         tok(" " + lab, add_special_tokens=False)["input_ids"] + [tok.eos_token_id] for lab in labels
     ]
-    hits = [
-        labels[
-            _constrained_by_full_forward(
-                tiny_base.model, tok(e.prompt, add_special_tokens=False)["input_ids"], label_ids
-            )
-        ]
-        == e.completion
-        for e in examples
+    prompts = [f"Input: text {i}\nAnswer:" for i in range(12)]
+    # Gold = the reference's pick for the first 8 prompts, a label it did not pick for the rest.
+    picks = [
+        _constrained_by_full_forward(
+            tiny_base.model, tok(p, add_special_tokens=False)["input_ids"], label_ids
+        )
+        for p in prompts
     ]
-    assert acc == sum(hits) / len(hits)
+    gold = [labels[j] if i < 8 else labels[(j + 1) % len(labels)] for i, j in enumerate(picks)]
+    examples = tuple(Example(p, g) for p, g in zip(prompts, gold, strict=True))
+    task = Task("many", "classification", examples, examples, examples, labels)
+    acc = accuracy(tiny_base.model, tok, task, examples, torch.device("cpu"), False)
+    assert acc == pytest.approx(8 / 12)
 
 
 def test_gradients_are_clipped_before_every_step(tiny_base, toy_task, monkeypatch):

@@ -113,6 +113,38 @@ def _common_prefix_len(prompts: list[list[int]]) -> int:
     return n
 
 
+def prompt_batches(
+    decoder: Decoder,
+    prompts: list[list[int]],
+    pad_id: int,
+    device: torch.device,
+    batch_size: int,
+) -> Iterator[tuple[list[int], torch.Tensor, object, torch.Tensor, torch.Tensor]]:
+    """Prompts run after their shared prefix, in batches cut shortest first (similar lengths
+    waste little on padding): yields (indices into `prompts`, last hidden, cache, mask,
+    last position). Callers put their results back in prompt order by the indices."""
+    prefix = SharedPrefix(decoder, prompts, device)
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    for start in range(0, len(prompts), batch_size):
+        rows = order[start : start + batch_size]
+        yield (rows, *prefix.start(decoder, [prompts[i] for i in rows], pad_id, device))
+
+
+def _feed(
+    decoder: Decoder,
+    tokens: list[int] | torch.Tensor,
+    mask: torch.Tensor,
+    position: torch.Tensor,
+    cache: object,
+    device: torch.device,
+) -> tuple[torch.Tensor, object, torch.Tensor]:
+    """One more token per row after the cache: (last hidden, cache, mask)."""
+    ids = torch.as_tensor(tokens, device=device)[:, None]
+    mask = torch.cat([mask, torch.ones_like(mask[:, :1])], 1)
+    hidden, cache = decoder(ids, mask, position, cache=cache, use_cache=True)
+    return hidden[:, -1], cache, mask
+
+
 @torch.no_grad()
 def score_labels(
     decoder: Decoder,
@@ -133,12 +165,12 @@ def score_labels(
         target[j, : len(lab) - 1] = torch.tensor(lab[1:], dtype=torch.long)
     first = torch.tensor([lab[0] for lab in labels], device=device)
     cont, target = cont.to(device), target.to(device)
-    prefix = SharedPrefix(decoder, prompts, device)
-    order = by_length(prompts)
+    order: list[int] = []
     scores = []
-    for start in range(0, len(prompts), batch_size):
-        chunk = [prompts[i] for i in order[start : start + batch_size]]
-        last, cache, mask, last_pos = prefix.start(decoder, chunk, pad_id, device)
+    for rows, last, cache, mask, last_pos in prompt_batches(
+        decoder, prompts, pad_id, device, batch_size
+    ):
+        order += rows
         b = last.shape[0]
         logp = decoder.head(last).float().log_softmax(-1)
         total = logp[:, first]  # (b, k)
@@ -160,11 +192,6 @@ def score_labels(
     return out
 
 
-def by_length(prompts: list[list[int]]) -> list[int]:
-    """Prompt indices shortest first: batches of similar lengths waste little on padding."""
-    return sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-
-
 @torch.no_grad()
 def greedy_decode(
     decoder: Decoder,
@@ -184,13 +211,9 @@ def greedy_decode(
     """
     outputs: list[list[int]] = [[] for _ in prompts]
     stops = torch.tensor(sorted(set(stop_ids)), dtype=torch.long, device=device)
-    prefix = SharedPrefix(decoder, prompts, device)
-    order = by_length(prompts)
-    for start in range(0, len(prompts), batch_size):
-        rows = order[start : start + batch_size]
-        last, cache, mask, last_pos = prefix.start(
-            decoder, [prompts[i] for i in rows], pad_id, device
-        )
+    for rows, last, cache, mask, last_pos in prompt_batches(
+        decoder, prompts, pad_id, device, batch_size
+    ):
         done = torch.zeros(last.shape[0], dtype=torch.bool, device=device)
         steps = []
         for t in range(max_new_tokens):
@@ -200,11 +223,7 @@ def greedy_decode(
             done |= (nxt == eos_id) | torch.isin(nxt, stops)
             if bool(done.all()) or t == max_new_tokens - 1:
                 break
-            mask = torch.cat([mask, torch.ones_like(mask[:, :1])], 1)
-            hidden, cache = decoder(
-                nxt[:, None], mask, last_pos + 1 + t, cache=cache, use_cache=True
-            )
-            last = hidden[:, -1]
+            last, cache, mask = _feed(decoder, nxt, mask, last_pos + 1 + t, cache, device)
         gen = torch.stack(steps, 1).tolist()
         for i, row in zip(rows, gen, strict=True):
             outputs[i] = row[: row.index(eos_id)] if eos_id in row else row
@@ -244,13 +263,9 @@ def constrained_choice(
             node = children[node][tok]
         label_at.setdefault(node, j)
     choice = [0] * len(prompts)
-    prefix = SharedPrefix(decoder, prompts, device)
-    order = by_length(prompts)
-    for start in range(0, len(prompts), batch_size):
-        rows = order[start : start + batch_size]
-        last, cache, mask, last_pos = prefix.start(
-            decoder, [prompts[i] for i in rows], pad_id, device
-        )
+    for rows, last, cache, mask, last_pos in prompt_batches(
+        decoder, prompts, pad_id, device, batch_size
+    ):
         nodes = [0] * len(rows)
         step = 0
         while True:
@@ -266,15 +281,7 @@ def constrained_choice(
                 fed.append(tok)
             if not any(children[n] for n in nodes):
                 break
-            mask = torch.cat([mask, torch.ones_like(mask[:, :1])], 1)
-            hidden, cache = decoder(
-                torch.tensor(fed, device=device)[:, None],
-                mask,
-                last_pos + 1 + step,
-                cache=cache,
-                use_cache=True,
-            )
-            last = hidden[:, -1]
+            last, cache, mask = _feed(decoder, fed, mask, last_pos + 1 + step, cache, device)
             step += 1
         for i, node in zip(rows, nodes, strict=True):
             choice[i] = label_at[node]
