@@ -42,6 +42,7 @@ lint: $(STAMP)
 # Races every tuning strategy on the recorded grids (replayed, no training): benchmarks/RESULTS.md
 bench: $(STAMP)
 	$(BIN)/python benchmarks/race.py
+	$(BIN)/python benchmarks/noise.py
 
 throughput: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py --quick

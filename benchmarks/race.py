@@ -32,7 +32,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from scipy import stats as sps
 
-from loratune.api.autotune import DEFAULT_EXPLORE, DEFAULT_VERIFY
+from loratune.api.autotune import DEFAULT_EARLY_STOP, DEFAULT_EXPLORE, DEFAULT_VERIFY
 from loratune.errors import LoratuneError
 from loratune.executors.replay import load_grid
 from loratune.provenance import git_commit
@@ -146,6 +146,14 @@ def roster(
     n = DEFAULT_EXPLORE + DEFAULT_VERIFY
     ne = n * epochs
     es = EarlyStop()
+    es_rule = f"stop at epoch 1 if z >= {es.z:g} below best (n_val {es.n_val})"
+    # The default and its variants stop early exactly when `loratune autotune` does by default,
+    # so each variant differs from the default in one thing only.
+    default_es = es if DEFAULT_EARLY_STOP else None
+    default_rule = f"Sobol {DEFAULT_EXPLORE}, fit predictor, verify top {DEFAULT_VERIFY} predicted"
+    if DEFAULT_EARLY_STOP:
+        default_rule += f", {es_rule}"
+    toggled = "autotune-no-early-stop" if DEFAULT_EARLY_STOP else "autotune-early-stop"
     entries = {
         "exhaustive": Entry(Exhaustive, "every config, grid order", "whole grid"),
         "random": Entry(
@@ -157,9 +165,11 @@ def roster(
             f"{sum(RECIPE)} trials",
         ),
         DEFAULT: Entry(
-            lambda: Autotune(DEFAULT_EXPLORE, DEFAULT_VERIFY, name=DEFAULT, fit=fit),
-            f"Sobol {DEFAULT_EXPLORE}, fit predictor, verify top {DEFAULT_VERIFY} predicted",
-            f"{n} trials",
+            lambda: Autotune(
+                DEFAULT_EXPLORE, DEFAULT_VERIFY, early_stop=default_es, name=DEFAULT, fit=fit
+            ),
+            default_rule,
+            f"<= {n} trials" if DEFAULT_EARLY_STOP else f"{n} trials",
         ),
         "optuna-tpe": Entry(
             lambda: OptunaSearch("tpe", n), "Optuna TPESampler, categorical", f"{n} trials", True
@@ -179,25 +189,40 @@ def roster(
             f"{ne} epochs",
             True,
         ),
-        "autotune-early-stop": Entry(
+        toggled: Entry(
             lambda: Autotune(
-                DEFAULT_EXPLORE, DEFAULT_VERIFY, early_stop=es, name="autotune-es", fit=fit
+                DEFAULT_EXPLORE,
+                DEFAULT_VERIFY,
+                early_stop=None if DEFAULT_EARLY_STOP else es,
+                name=toggled,
+                fit=fit,
             ),
-            f"default + stop at epoch 1 if z >= {es.z:g} below best (n_val {es.n_val})",
-            f"<= {n} trials",
+            "default without early stopping" if DEFAULT_EARLY_STOP else f"default + {es_rule}",
+            f"{n} trials" if DEFAULT_EARLY_STOP else f"<= {n} trials",
         ),
     }
     # Variants that choose autotune's defaults by measurement: explore size and verify rule.
     for n_explore in EXPLORE_VARIANTS:
         entries[f"autotune-n{n_explore}"] = Entry(
             lambda n_explore=n_explore: Autotune(
-                n_explore, DEFAULT_VERIFY, name=f"autotune-n{n_explore}", fit=fit
+                n_explore,
+                DEFAULT_VERIFY,
+                early_stop=default_es,
+                name=f"autotune-n{n_explore}",
+                fit=fit,
             ),
-            f"Sobol {n_explore}, fit predictor, verify top {DEFAULT_VERIFY} predicted",
+            f"default with Sobol {n_explore} explored",
             f"{n_explore + DEFAULT_VERIFY} trials",
         )
     entries["autotune-ei"] = Entry(
-        lambda: Autotune(DEFAULT_EXPLORE, DEFAULT_VERIFY, rule="ei", name="autotune-ei", fit=fit),
+        lambda: Autotune(
+            DEFAULT_EXPLORE,
+            DEFAULT_VERIFY,
+            rule="ei",
+            early_stop=default_es,
+            name="autotune-ei",
+            fit=fit,
+        ),
         f"default, verifying the top {DEFAULT_VERIFY} by expected improvement",
         f"{n} trials",
     )
@@ -375,6 +400,11 @@ def summarise(
         "rule": entry.rule,
         "budget": entry.budget,
         "equal_compute_to_default": entry.equal_compute or name == DEFAULT,
+        "compute_vs_default": (
+            compute / statistics.fmean(r.compute_fraction for r in default.values())
+            if default
+            else 1.0
+        ),
         "runs": len(rs),
         "success_rate": success,
         "success_ci95": list(wilson(wins, len(rs))),
@@ -494,7 +524,12 @@ def _test_cell(s: dict[str, Any]) -> str:
     if w is None:
         return "(reference)"
     p = "—" if w["p"] is None else f"{w['p']:.3g}"
-    eq = "" if s["equal_compute_to_default"] else ", unequal compute"
+    ratio = s.get("compute_vs_default", 1.0)
+    # "Equal budget" is the same trials or epochs; with early stopping the default may spend
+    # less than its budget, so the measured compute ratio is what the reader should see.
+    eq = f", {ratio:.2f}× default's compute"
+    if not s["equal_compute_to_default"]:
+        eq += ", other budget"
     return (
         f"p={p}, Δ={100 * w['mean_diff']:+.2f} pt, "
         f"{w['default_better']}/{w['rival_better']}/{w['ties']}{eq}"
@@ -560,7 +595,37 @@ def _results_section(report: Report) -> list[str]:
             f"| {_num(s['speedup_at_equal_success'], '.2f', '×')} | {_test_cell(s)} |"
         )
     lines += ["", "![mean regret against compute](regret_vs_compute.png)", ""]
+    lines += _per_grid_section(report, order)
     return lines
+
+
+def _per_grid_section(report: Report, order: Sequence[str]) -> list[str]:
+    """Success / mean regret / compute of every strategy on each grid: a strategy that wins
+    on average by winning on one domain shows it here."""
+    labels = [g.label for g in report.used]
+    if len(labels) < 2:
+        return []
+    lines = [
+        "## Per grid",
+        "",
+        "Success rate, mean regret and compute of each strategy on each grid "
+        f"({report.seeds} seeds each).",
+        "",
+        "| strategy | " + " | ".join(f"`{label}`" for label in labels) + " |",
+        "| --- |" + " --- |" * len(labels),
+    ]
+    for name in order:
+        per = report.strategies[name].get("per_grid", {})
+        cells = [
+            f"{_pct(c['success_rate'], 0)} · {100 * c['mean_regret']:.2f} pt · "
+            f"{_pct(c['compute_fraction'])}"
+            if (c := per.get(label))
+            else "—"
+            for label in labels
+        ]
+        shown = f"**{name}**" if name == DEFAULT else name
+        lines.append(f"| {shown} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 def _definitions(faithful: bool) -> list[str]:
@@ -592,8 +657,10 @@ def _definitions(faithful: bool) -> list[str]:
         "- **Wilcoxon vs default**: for each (grid, seed) pair, rival regret minus "
         f"`{DEFAULT}` regret (Δ > 0: the default did better); two-sided Wilcoxon signed-rank "
         "test on the non-zero differences (scipy). Random, Optuna TPE/GP, Hyperband and ASHA "
-        "get the default's budget (same trials, or same epochs), so those tests compare equal "
-        "compute; the others are marked unequal compute.",
+        "get the default's budget (its trials, or its trials' epochs); the others have a budget "
+        "of their own (marked other budget). Each cell also gives the rival's measured mean "
+        "compute over the default's: a default that stops trials early spends less than its "
+        "budget, so a rival at the same budget spends more.",
         f"- **predictor**: the autotune strategies fit loratune's predictor {fit}",
         "- The plot shows each strategy's mean regret against its compute fraction, with the "
         "exact expected regret of random search for reference.",

@@ -12,11 +12,11 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 BANKING=${BANKING:-../shared/datasets/banking77/train.csv}
 REC=benchmarks/grids/recording
-$PY benchmarks/record_grids.py --dir $REC --domain customer_support
 $PY benchmarks/record_grids.py --dir $REC --data "$BANKING" --name banking77
 $PY benchmarks/record_grids.py --dir $REC --domain insurance
 # Noise: the same 20-config Sobol subset of customer_support under two more seeds
-# (seed 0 is the full grid above, which contains the subset).
+# (seed 0 is the full grid above, which contains the subset). Once complete they go to
+# benchmarks/grids/<model>/noise/, where `benchmarks/noise.py` (make bench) reads them.
 $PY benchmarks/record_grids.py --dir $REC --domain customer_support --n 20 --seed 1
 $PY benchmarks/record_grids.py --dir $REC --domain customer_support --n 20 --seed 2
 echo "queue complete"

@@ -129,3 +129,82 @@ def test_replay_early_stop_charges_only_epochs_run(tmp_path, space_file):
     r = executor.run(c, TrialHooks(on_epoch=lambda e, acc: False))
     assert r.epochs_run == 1 and r.stopped_early and executor.epochs == 1
     assert executor.clock == pytest.approx((3.0 + c.rank / 4) / 2)
+
+
+def _two_level_grid(path, space):
+    """Configs at lr 1e-2 learn (0.9); the rest do not (0.2), and show it after epoch 1."""
+    rows = []
+    for c in space.configs():
+        acc = 0.9 if c.learning_rate == 1e-2 else 0.2
+        rows.append(
+            {
+                "status": "complete",
+                "config": c.to_dict(),
+                "accuracy": acc,
+                "curve": [acc - 0.05, acc],
+                "latency": 1.0,
+                "wall_seconds": 2.5,
+                "cost": 0.5,
+                "eval_seconds": 0.5,
+            }
+        )
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+
+
+def test_autotune_early_stop_stops_weak_trials_and_never_picks_them(tmp_path, space_file):
+    space = load_space(space_file)
+    _two_level_grid(tmp_path / "g.jsonl", space)
+
+    def run(early_stop, name):
+        executor = ReplayExecutor(load_grid(tmp_path / "g.jsonl"))
+        result = api.autotune(
+            "financial",
+            model="tiny-llama",
+            space=space,
+            explore=5,
+            verify=2,
+            early_stop=early_stop,
+            storage=f"sqlite:///{tmp_path / 'r.db'}",
+            study=name,
+            executor=executor,
+            out=tmp_path / name,
+        )
+        return result, executor
+
+    plain, plain_exec = run(False, "plain")
+    early, early_exec = run(True, "early")
+    trials = early.explored + early.verified
+    stopped = [r for r in trials if r.metrics.get("stopped_early")]
+    # The Sobol plan is the same; the trials judged clearly worse ran one epoch of two.
+    assert [r.config for r in early.explored] == [r.config for r in plain.explored]
+    assert stopped and all(r.metrics["epochs_run"] == 1 and len(r.curve) == 1 for r in stopped)
+    assert early_exec.epochs == plain_exec.epochs - len(stopped)
+    assert early.best.accuracy == pytest.approx(0.9) and early.best.full
+    assert early.validation["stopped_early"] == len(stopped)
+    html = (early.report_dir / "report.html").read_text()
+    assert f"{len(stopped)} stopped early after epoch 1" in html
+
+
+def test_epoch_gate_judges_epoch_one_against_the_best_so_far():
+    from loratune.strategies.autotune import EarlyStop
+
+    gate = EarlyStop(n_val=32).first_epoch_gate([0.8])
+    assert gate.keep_going(0, 0.75)  # within chance of the best
+    assert not gate.keep_going(0, 0.2)  # clearly worse: stop
+    assert gate.keep_going(1, 0.0)  # later epochs are never judged
+    assert gate.seen == [0.8, 0.75, 0.2]
+    assert EarlyStop().first_epoch_gate([]).keep_going(0, 0.0)  # nothing to compare with
+
+
+def test_predictor_counts_a_stopped_trial_at_its_full_cost():
+    from loratune.space import Config
+    from loratune.strategies.autotune import _training_data
+    from loratune.study import TrialRecord
+
+    def rec(n, epochs_run):
+        c = Config(rank=4 * (n + 1), alpha=8.0, learning_rate=1e-3, epochs=3)
+        metrics = {"cost": 1.0, "latency": 2.0, "epochs_run": epochs_run}
+        return TrialRecord(n, c, "complete", 0.5, (0.5,) * epochs_run, metrics, {})
+
+    _, targets = _training_data([rec(0, 1), rec(1, 3)])
+    assert list(targets["cost"]) == [3.0, 1.0]

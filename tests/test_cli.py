@@ -157,3 +157,17 @@ def test_import_broken_line_names_file_and_line(tmp_path):
     out = run("import", str(bad), "--storage", f"sqlite:///{tmp_path}/x.db")
     assert out.returncode == 2
     assert out.stderr.strip().count("\n") == 0 and "results.jsonl:2" in out.stderr
+
+
+def test_cli_autotune_defaults_are_the_api_defaults():
+    # The CLI spells its defaults out (so --help shows them without importing the trainer);
+    # they must stay those of loratune.autotune, which the race measured.
+    import inspect
+
+    from loratune.api import autotune as api_autotune
+    from loratune.cli.app import autotune as cli_autotune
+
+    cli = inspect.signature(cli_autotune).parameters
+    api = inspect.signature(api_autotune).parameters
+    for name in ("explore", "verify", "rule", "early_stop", "seed", "n_train", "model"):
+        assert cli[name].default == api[name].default, name

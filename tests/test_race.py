@@ -15,6 +15,7 @@ import numpy as np
 import optuna
 import pytest
 
+from loratune.api.autotune import DEFAULT_EARLY_STOP
 from loratune.errors import LoratuneError
 from loratune.executors.replay import ReplayExecutor
 from loratune.predictor import ForestSurrogate, Predictor
@@ -291,7 +292,8 @@ ALL_NAMES = [
     "optuna-gp",
     "hyperband",
     "asha",
-    "autotune-early-stop",
+    # The default's early stopping switched: whichever way the default is set.
+    "autotune-no-early-stop" if DEFAULT_EARLY_STOP else "autotune-early-stop",
     "autotune-transfer",
 ]
 

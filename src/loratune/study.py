@@ -40,6 +40,12 @@ class TrialRecord:
     def ok(self) -> bool:
         return self.state == "complete" and self.accuracy is not None
 
+    @property
+    def full(self) -> bool:
+        """Finished and trained for all its epochs: only such a trial can be a pick, since
+        one stopped early was scored before it finished learning."""
+        return self.ok and not self.metrics.get("stopped_early", False)
+
 
 def study_name(domain: str, model: str, space: Space, kind: str = "sweep") -> str:
     return f"{kind}:{domain}:{model}:{space.name}"

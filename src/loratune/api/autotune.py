@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import optuna
+
 from loratune.api.context import Progress, prepare_job, run_configs
 from loratune.api.validate import validate_study
 from loratune.errors import LoratuneError
@@ -14,6 +16,8 @@ from loratune.models import DEFAULT_MODEL
 from loratune.space import Space, config_key
 from loratune.strategies import design_configs
 from loratune.strategies.autotune import (
+    EarlyStop,
+    EpochGate,
     Prediction,
     VerifyRule,
     fit_predictor,
@@ -24,6 +28,7 @@ from loratune.study import Storage, TrialRecord, done_keys, records
 
 DEFAULT_EXPLORE = 12
 DEFAULT_VERIFY = 5
+DEFAULT_EARLY_STOP = False
 
 
 @dataclass
@@ -47,6 +52,7 @@ def autotune(
     explore: int = DEFAULT_EXPLORE,
     verify: int = DEFAULT_VERIFY,
     rule: VerifyRule = "top-k",
+    early_stop: bool = DEFAULT_EARLY_STOP,
     storage: Storage = None,
     study: str | None = None,
     grid_study: str | None = None,
@@ -62,6 +68,9 @@ def autotune(
 ) -> AutotuneResult:
     """Explore `explore` configs, fit the predictor, train the `verify` best predicted.
 
+    With `early_stop`, a trial (explored or verified) stops after its first epoch when its
+    validation accuracy is clearly below the best first-epoch accuracy so far (`EarlyStop`);
+    it still informs the predictor but is never the pick.
     Every step is deterministic given the seed, so resume=True replays the same decisions
     and trains only what is missing.
     """
@@ -87,29 +96,35 @@ def autotune(
     )
     if explore + verify > len(job.space):
         raise LoratuneError(f"explore + verify exceeds the grid's {len(job.space)} configs")
+    gate = _gate(job.study, len(job.task.validation or job.task.test)) if early_stop else None
+    keep_going = gate.keep_going if gate else None
     _phase(progress, "explore")
     plan = design_configs(job.space, explore, seed)
     done = done_keys(job.study)
-    run_configs(job, [c for c in plan if config_key(c) not in done], phase="explore")
+    todo_explore = [c for c in plan if config_key(c) not in done]
+    run_configs(job, todo_explore, phase="explore", keep_going=keep_going)
     plan_keys = {config_key(c) for c in plan}
     explored = [r for r in records(job.study) if r.metrics.get("config_key") in plan_keys]
 
     predictor = fit_predictor(explored, seed=seed)
     predictions = predict_grid(predictor, job.space, explored)
-    best_seen = max((r.accuracy for r in explored if r.ok), default=0.0)
+    best_seen = max((r.accuracy or 0.0 for r in explored if r.full), default=0.0)
     picks = pick_verify(predictions, verify, best_seen, rule)
 
     _phase(progress, "verify")
     done = done_keys(job.study)
     todo = [p for p in picks if config_key(p.config) not in done]
     # Each pick's prediction is stored on its trial, so validation can read it back later.
-    run_configs(job, [p.config for p in todo], "verify", [p.attrs() for p in todo])
+    run_configs(job, [p.config for p in todo], "verify", [p.attrs() for p in todo], keep_going)
     pick_keys = {config_key(p.config) for p in picks}
     all_records = records(job.study)
     verified = [r for r in all_records if r.metrics.get("config_key") in pick_keys]
-    finished = [r for r in all_records if r.ok]
+    finished = [r for r in all_records if r.full]
     if not finished:
-        raise LoratuneError("every trial failed: see the errors with `loratune export`")
+        raise LoratuneError(
+            "no trial finished all its epochs (failed or stopped early): "
+            "see them with `loratune export`"
+        )
     validation = validate_study(job.study.study_name, storage, grid_study=grid_study)
     result = AutotuneResult(
         study=job.study.study_name,
@@ -126,6 +141,13 @@ def autotune(
         target = Path(out) if out else Path("runs") / job.study.study_name.replace(":", "_")
         result.report_dir = write_report(result, job.space, target)
     return result
+
+
+def _gate(study: optuna.Study, n_val: int) -> EpochGate:
+    """The early-stopping gate, primed with the first-epoch accuracies already recorded in
+    the study, so a resumed run judges its remaining trials as the uninterrupted run would."""
+    seen = [r.curve[0] for r in records(study) if r.ok and r.curve]
+    return EarlyStop(n_val=n_val).first_epoch_gate(seen)
 
 
 def _phase(progress: Progress | None, name: str) -> None:

@@ -32,6 +32,7 @@ from loratune.study import (
 )
 from loratune.tasks import Task, get_task
 from loratune.trainer import TrialFailed
+from loratune.trainer.loop import EpochCallback
 
 
 class Progress(Protocol):
@@ -149,10 +150,13 @@ def run_configs(
     configs: Sequence[Config],
     phase: str,
     attrs: Sequence[dict[str, Any]] | None = None,
+    keep_going: EpochCallback | None = None,
 ) -> list[TrialRecord]:
     """Train each config for real and record it; a failed trial is recorded and skipped past.
 
     `attrs[i]` is stored on config i's trial (autotune stores its prediction there).
+    `keep_going(epoch, validation accuracy)` returning False stops a trial after that epoch
+    (early stopping); the trial is recorded with `stopped_early` and the epochs it ran.
     """
     executor = job.get_executor()
     done: list[TrialRecord] = []
@@ -168,7 +172,7 @@ def run_configs(
 
         def on_epoch(epoch: int, acc: float, trial: optuna.Trial = trial) -> bool:
             trial.report(acc, epoch + 1)
-            return True
+            return keep_going is None or keep_going(epoch, acc)
 
         hooks = TrialHooks(on_step=job.progress.step, on_epoch=on_epoch)
         try:

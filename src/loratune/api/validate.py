@@ -54,15 +54,26 @@ def validate_study(
     ok = [r for r in recs if r.ok]
     if not ok:
         raise LoratuneError(f"study {name!r} has no finished trials")
-    verified = [
+    predicted = [
         r
         for r in ok
         if r.metrics.get("phase") == "verify" and r.metrics.get("predicted_accuracy") is not None
     ]
+    # A verified trial stopped early was scored before it finished learning: comparing it with
+    # a prediction of the fully trained config would count the stop as prediction error.
+    verified = [r for r in predicted if r.full]
     space = study_space(study)
-    out: dict[str, Any] = {"study": name, "trials": len(ok), "verified": len(verified)}
+    out: dict[str, Any] = {
+        "study": name,
+        "trials": len(ok),
+        "verified": len(verified),
+        "stopped_early": sum(not r.full for r in ok),
+        "verified_stopped_early": len(predicted) - len(verified),
+    }
 
-    pick = max(ok, key=lambda r: r.accuracy or 0.0)
+    pick = max((r for r in ok if r.full), key=lambda r: r.accuracy or 0.0, default=None)
+    if pick is None:
+        raise LoratuneError(f"study {name!r} has no trial that ran all its epochs")
     out["pick"] = {
         "config": pick.config.describe(),
         "accuracy": pick.accuracy,
@@ -136,8 +147,9 @@ def _predicted_grid_seconds(ok: list[TrialRecord], space: Space | None) -> float
     evaluation overhead measured on the trials run, fitted by least squares on log rank."""
     if space is None:
         return float("nan")
-    rank = np.array([np.log2(r.config.rank) for r in ok])
-    wall = np.array([r.metrics.get("wall_seconds", 0.0) for r in ok])
+    full = [r for r in ok if r.full] or ok  # a trial stopped early took less than a full one
+    rank = np.array([np.log2(r.config.rank) for r in full])
+    wall = np.array([r.metrics.get("wall_seconds", 0.0) for r in full])
     if len(set(rank)) > 1:
         slope, icpt = np.polyfit(rank, wall, 1)
     else:

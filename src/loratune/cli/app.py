@@ -138,6 +138,13 @@ def autotune(
     rule: Annotated[
         str, typer.Option(help="top-k (predicted mean) or ei (expected improvement)")
     ] = "top-k",
+    early_stop: Annotated[
+        bool,
+        typer.Option(
+            help="stop a trial after epoch 1 when its validation accuracy is clearly below "
+            "the best epoch-1 accuracy so far (two-proportion z >= 2)"
+        ),
+    ] = False,
     storage: Storage = None,
     study: StudyOpt = None,
     grid_study: Annotated[
@@ -164,6 +171,7 @@ def autotune(
             explore=explore,
             verify=verify,
             rule=rule,
+            early_stop=early_stop,
             storage=storage,
             study=study,
             grid_study=grid_study,

@@ -79,6 +79,12 @@ def print_validation(console: Console, v: dict[str, Any]) -> None:
             f"regret of the pick vs the grid's best: {_f(v['regret_vs_grid'])} "
             f"(grid study {v['grid']['study']}, {v['grid']['trials']} trials)"
         )
+    if v.get("stopped_early"):
+        console.print(
+            f"{v['stopped_early']} trials stopped early after epoch 1 "
+            f"({v.get('verified_stopped_early', 0)} of them verified picks, left out of the "
+            "prediction statistics)"
+        )
     s = v.get("speedup", {})
     console.print(
         f"speedup {_f(s.get('factor'), '.1f')}x against the exhaustive grid "

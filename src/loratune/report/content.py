@@ -75,6 +75,7 @@ def _footer(data: ReportData) -> list[str]:
         f"Surrogates chosen by cross-validation, per target: {surrogates}.",
         f"Trials: {len(data.explored)} explored, {len(data.verified)} verified, "
         f"{v.get('trials', len(data.trained))} finished in the study"
+        + (f", {len(data.stopped)} stopped early after epoch 1" if data.stopped else "")
         + (f", {data.failed} failed" if data.failed else "")
         + ".",
         f"Space {data.space.name}: {grid}; fixed {fixed or DASH}.",

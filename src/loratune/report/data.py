@@ -44,8 +44,9 @@ class ReportData:
     study: str
     space: Space
     best: TrialRecord
-    explored: list[Point]  # finished explore trials
-    verified: list[Point]  # verified configs with a stored prediction
+    explored: list[Point]  # explore trials that ran all their epochs
+    verified: list[Point]  # verified configs with a stored prediction, run to the end
+    stopped: list[Point]  # trials stopped early (explored or verified): never picks
     failed: int  # trials that did not finish
     predictions: list[Prediction]  # the grid, best predicted first
     validation: dict[str, Any]
@@ -53,6 +54,7 @@ class ReportData:
 
     @property
     def trained(self) -> list[Point]:
+        """Trials trained to their last epoch."""
         return self.explored + self.verified
 
 
@@ -87,7 +89,7 @@ def _point(r: TrialRecord, space: Space) -> Point:
 def _verified(
     records: Sequence[TrialRecord], rows: list[dict[str, Any]], space: Space
 ) -> list[Point]:
-    ok = [r for r in records if r.ok]
+    ok = [r for r in records if r.full]
     if not rows:
         return [p for p in (_point(r, space) for r in ok) if p.predicted is not None]
     by_label = {r.config.describe(): r for r in ok}
@@ -125,8 +127,9 @@ def gather(result: AutotuneResult, space: Space) -> ReportData:
     seen: dict[int, TrialRecord] = {r.number: r for r in [*result.explored, *result.verified]}
     verified_numbers = {r.number for r in result.verified}
     explored = [
-        _point(r, space) for r in result.explored if r.ok and r.number not in verified_numbers
+        _point(r, space) for r in result.explored if r.full and r.number not in verified_numbers
     ]
+    stopped = [_point(r, space) for r in seen.values() if r.ok and not r.full]
     domain, model = _title_parts(result)
     return ReportData(
         domain=domain,
@@ -136,6 +139,7 @@ def gather(result: AutotuneResult, space: Space) -> ReportData:
         best=result.best,
         explored=explored,
         verified=_verified(result.verified, rows, space),
+        stopped=stopped,
         failed=sum(1 for r in seen.values() if not r.ok),
         predictions=list(result.predictions),
         validation=validation,

@@ -249,12 +249,15 @@ def top_table(data: ReportData) -> list[Block]:
         return [Para("No predictions.")]
     trained = {config_key(p.config): p for p in data.trained if p.config is not None}
     verified = {config_key(p.config) for p in data.verified if p.config is not None}
+    stopped = {config_key(p.config): p for p in data.stopped if p.config is not None}
     rows = []
     for i, p in enumerate(data.predictions[:TOP], 1):
         c = p.config
         key = config_key(c)
         status = "verified" if key in verified else "explored" if key in trained else ""
         actual = trained[key].accuracy if key in trained else None
+        if key in stopped:
+            status, actual = "stopped at epoch 1", stopped[key].accuracy
         rows.append(
             [
                 str(i),
@@ -269,5 +272,8 @@ def top_table(data: ReportData) -> list[Block]:
             ]
         )
     header = ["#", "rank", "alpha", "lr", "wd", "predicted", "s/epoch", "trained", "actual"]
-    note = "Predictions of configs already explored are fits to their own trial, not forecasts."
+    note = (
+        "Predictions of configs already trained are fits to their own trial, not forecasts. "
+        "A trial stopped early shows its accuracy when it stopped."
+    )
     return [Table(header, rows, "rrrrrrrlr", note)]

@@ -8,9 +8,7 @@ The decisions are those of `loratune.autotune` (`sobol_design`, `fit_predictor`,
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,6 +24,7 @@ from loratune.predictor import (
 )
 from loratune.space import Config, config_key
 from loratune.strategies.autotune import (
+    EarlyStop,
     VerifyRule,
     _training_data,
     fit_predictor,
@@ -35,10 +34,6 @@ from loratune.strategies.autotune import (
 from loratune.strategies.design import sobol_design
 from loratune.strategies.race.base import Observation, Strategy, tried_keys
 from loratune.study import TrialRecord
-
-# The built-in domains validate on 32 examples (`tasks.base.build_task`); a user's data may
-# differ, so it is a parameter of the rule.
-DEFAULT_N_VAL = 32
 
 # Fits the predictor's surrogates on encoded configs and targets, as `Predictor.fit` does.
 SurrogateFit = Callable[[np.ndarray, dict[str, np.ndarray], int], Predictor]
@@ -66,46 +61,24 @@ def quick_fit(x: np.ndarray, targets: dict[str, np.ndarray], seed: int = 0) -> P
     return Predictor(surrogates, scores)
 
 
-@dataclass(frozen=True)
-class EarlyStop:
-    """Stop a trial after epoch 1 when its validation accuracy is clearly below the best
-    epoch-1 validation accuracy seen so far.
-
-    "Clearly" is a one-sided two-proportion z-test at the validation set's size: stop when
-    (best - acc) / sqrt(2 p (1 - p) / n_val) >= z, with p the pooled proportion (acc + best) / 2.
-    Both accuracies are measured on the same examples, so the unpaired test is conservative:
-    a config is stopped only when chance cannot explain the gap.
-    """
-
-    n_val: int = DEFAULT_N_VAL
-    z: float = 2.0
-
-    def __post_init__(self) -> None:
-        if self.n_val < 1 or self.z <= 0:
-            raise LoratuneError("early stopping needs n_val >= 1 and z > 0")
-
-    def should_stop(self, acc: float, best: float) -> bool:
-        if acc >= best:
-            return False
-        p = (acc + best) / 2
-        se = math.sqrt(2 * p * (1 - p) / self.n_val)
-        return se == 0 or (best - acc) / se >= self.z
-
-
 def to_records(history: Sequence[Observation]) -> list[TrialRecord]:
     """History as the study's records, which the predictor's fitting functions read.
 
     A trial stopped early enters with its last validation accuracy: the only evidence there
-    is, and it was stopped because it looked clearly worse. Its cost is scaled to the full
-    number of epochs so the cost model is not fooled by the stop.
+    is, and it was stopped because it looked clearly worse. `epochs_run` lets the predictor
+    scale its cost to the full number of epochs (`_training_data`).
     """
     out = []
     for i, o in enumerate(history):
         r = o.result
         metrics: dict[str, Any] = {"config_key": config_key(o.config)}
         if r is not None:
-            scale = o.config.epochs / max(r.epochs_run, 1)
-            metrics |= {"latency": r.latency, "cost": r.cost * scale}
+            metrics |= {
+                "latency": r.latency,
+                "cost": r.cost,
+                "epochs_run": r.epochs_run,
+                "stopped_early": r.epochs_run < o.config.epochs,
+            }
         out.append(
             TrialRecord(
                 number=i,
@@ -174,8 +147,7 @@ class Autotune(Strategy):
     def _pick(self, records: list[TrialRecord]) -> list[Config]:
         assert self.space is not None
         predictions = predict_grid(self._fit(records), self.space, records)
-        full = [r.accuracy for r, o in zip(records, self.history, strict=True) if o.full]
-        best_seen = max((a for a in full if a is not None), default=0.0)
+        best_seen = max((r.accuracy or 0.0 for r in records if r.full), default=0.0)
         return [p.config for p in pick_verify(predictions, self.verify, best_seen, self.rule)]
 
     def _fit(self, records: list[TrialRecord]) -> Predictor:
