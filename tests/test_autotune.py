@@ -155,7 +155,7 @@ def test_autotune_early_stop_stops_weak_trials_and_never_picks_them(tmp_path, sp
     space = load_space(space_file)
     _two_level_grid(tmp_path / "g.jsonl", space)
 
-    def run(early_stop, name):
+    def run(early_stop, name, resume=False):
         executor = ReplayExecutor(load_grid(tmp_path / "g.jsonl"))
         result = api.autotune(
             "financial",
@@ -168,6 +168,7 @@ def test_autotune_early_stop_stops_weak_trials_and_never_picks_them(tmp_path, sp
             study=name,
             executor=executor,
             out=tmp_path / name,
+            resume=resume,
         )
         return result, executor
 
@@ -183,6 +184,10 @@ def test_autotune_early_stop_stops_weak_trials_and_never_picks_them(tmp_path, sp
     assert early.validation["stopped_early"] == len(stopped)
     html = (early.report_dir / "report.html").read_text()
     assert f"{len(stopped)} stopped early after epoch 1" in html
+    # Resumed, the gate is primed from the recorded curves: same decisions, nothing retrained.
+    again, again_exec = run(True, "early", resume=True)
+    assert again_exec.epochs == 0
+    assert [r.number for r in again.verified] == [r.number for r in early.verified]
 
 
 def test_epoch_gate_judges_epoch_one_against_the_best_so_far():
