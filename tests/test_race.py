@@ -219,9 +219,11 @@ def test_random_strategies_depend_on_the_seed(rows):
     assert len(traces) > 1
 
 
-def test_autotune_replays_loratune_autotune_decisions(rows, tmp_path):
-    """The race's autotune asks for exactly the configs `loratune.autotune` trains, in order
-    (real predictor: three explored trials keep its fit to one GP per target)."""
+@pytest.mark.parametrize("early_stop", [False, True])
+def test_autotune_replays_loratune_autotune_decisions(rows, tmp_path, early_stop):
+    """The race's autotune asks for exactly the configs `loratune.autotune` trains, in order,
+    and stops the same trials early (real predictor: three explored trials keep its fit to one
+    GP per target)."""
     from loratune import api
 
     space_file = tmp_path / "mini.toml"
@@ -235,12 +237,15 @@ def test_autotune_replays_loratune_autotune_decisions(rows, tmp_path):
         storage=optuna.storages.InMemoryStorage(),
         study="replay",
         seed=5,
+        early_stop=early_stop,
         executor=ReplayExecutor(keyed_grid(rows)),
         report=False,
     )
-    race = run_strategy(Autotune(3, 2), rows, seed=5, space=load_space(space_file))
-    api_order = [config_key(r.config) for r in result.explored + result.verified]
-    assert [s.config for s in race.trace] == api_order
+    strategy = Autotune(3, 2, early_stop=EarlyStop() if early_stop else None)
+    race = run_strategy(strategy, rows, seed=5, space=load_space(space_file))
+    api_trials = result.explored + result.verified
+    assert [s.config for s in race.trace] == [config_key(r.config) for r in api_trials]
+    assert [s.full for s in race.trace] == [r.full for r in api_trials]
     assert race.best_accuracy == pytest.approx(result.best.accuracy)
 
 

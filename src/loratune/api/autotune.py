@@ -28,7 +28,8 @@ from loratune.study import Storage, TrialRecord, done_keys, records
 
 DEFAULT_EXPLORE = 12
 DEFAULT_VERIFY = 5
-DEFAULT_EARLY_STOP = False
+# Chosen by the race on the recorded grids (benchmarks/RESULTS.md, README "Tuning strategies").
+DEFAULT_EARLY_STOP = True
 
 
 @dataclass

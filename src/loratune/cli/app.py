@@ -144,7 +144,7 @@ def autotune(
             help="stop a trial after epoch 1 when its validation accuracy is clearly below "
             "the best epoch-1 accuracy so far (two-proportion z >= 2)"
         ),
-    ] = False,
+    ] = True,
     storage: Storage = None,
     study: StudyOpt = None,
     grid_study: Annotated[
