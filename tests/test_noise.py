@@ -57,6 +57,10 @@ def test_noise_statistics_match_a_hand_computation(tmp_path, monkeypatch):
     # Pair differences: 0.02 0.02 0 | 0.02 0.02 0 | 0.04 0.04 0 -> mean 0.16 / 9, 6 of 9 > 1 pt.
     assert r["mean_abs_seed_diff"] == pytest.approx(0.16 / 9)
     assert r["share_seed_diff_over_margin"] == pytest.approx(6 / 9)
+    # Every seed has the same mean: no common shift; the residuals are +-0.02 on 4 of 9 cells
+    # with (3 - 1) * (3 - 1) degrees of freedom, so the interaction SD is 0.02.
+    assert r["seed_shift"] == pytest.approx([0.0, 0.0, 0.0], abs=1e-12)
+    assert r["residual_sd"] == pytest.approx(0.02)
     assert r["same_best_all_seeds"] and r["within_margin_all_seeds"] == 1
     assert r["icc"] > 0.9  # the configs differ by far more than the seeds move them
     md = (tmp_path / "NOISE.md").read_text()
