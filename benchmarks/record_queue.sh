@@ -4,8 +4,10 @@
 # Grids grow in benchmarks/grids/recording/<model>/ (not raced: `make bench` reads only
 # benchmarks/grids/<model>/*.jsonl) and are moved into place once complete, so the race never
 # mixes a half-recorded grid, or grids of two trainer versions, with the finished ones.
-# Done: customer_support, re-recorded with the clipping trainer and moved into place (the grid
-# recorded before clipping is in benchmarks/grids/archive/no-grad-clip/). To move a finished
+# Done (2026-11-25, AMD EPYC): customer_support (re-recorded with the clipping trainer; the grid
+# recorded before clipping is in benchmarks/grids/archive/no-grad-clip/), banking77, insurance,
+# and the seed-1/seed-2 noise subsets (in benchmarks/grids/<model>/noise/). Rerunning this
+# script re-records them only where their files are missing or incomplete. To move a finished
 # grid into place: git mv benchmarks/grids/recording/<model>/<name>.jsonl benchmarks/grids/<model>/
 set -euo pipefail
 cd "$(dirname "$0")/.."
