@@ -7,8 +7,9 @@
 # Done (2026-11-25, AMD EPYC): customer_support (re-recorded with the clipping trainer; the grid
 # recorded before clipping is in benchmarks/grids/archive/no-grad-clip/), banking77, insurance,
 # and the seed-1/seed-2 noise subsets (in benchmarks/grids/<model>/noise/). Rerunning this
-# script re-records them only where their files are missing or incomplete. To move a finished
-# grid into place: git mv benchmarks/grids/recording/<model>/<name>.jsonl benchmarks/grids/<model>/
+# script records them afresh in benchmarks/grids/recording/ (e.g. for a new trainer). To move
+# a finished grid into place: mv it to benchmarks/grids/<model>/, then git add (git mv would
+# stage only the rows committed so far).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
