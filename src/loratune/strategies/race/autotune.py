@@ -156,10 +156,11 @@ class Autotune(Strategy):
         return self.fit(*_training_data(records), self.seed)
 
     def on_epoch(self, epoch: int, val_acc: float) -> bool:
-        if self.early_stop is None or epoch != 0:
+        if self.early_stop is None:
             return True
+        # The same gate `loratune.autotune` uses, primed from this run's history.
         seen = [v for o in self.history if (v := o.val_at(1)) is not None]
-        return not seen or not self.early_stop.should_stop(val_acc, max(seen))
+        return self.early_stop.first_epoch_gate(seen).keep_going(epoch, val_acc)
 
 
 class _TargetPredictor(Predictor):
