@@ -25,8 +25,9 @@ install: $(STAMP)
 # near ten minutes on 2 CPU cores (the CLI default explores 12). --resume: a rerun continues.
 # The recorded full grid of the same domain is imported first, so the report measures regret
 # and speedup against the real exhaustive sweep (no training: the rows are read from the file).
+GRID := benchmarks/grids/smollm2-135m/customer_support.jsonl
 demo: $(STAMP)
-	$(BIN)/loratune import benchmarks/grids/smollm2-135m/customer_support.jsonl --storage sqlite:///demo.db
+	if [ -f $(GRID) ]; then $(BIN)/loratune import $(GRID) --storage sqlite:///demo.db; fi
 	$(BIN)/loratune autotune --domain customer_support --explore 6 --verify 5 \
 		--storage sqlite:///demo.db --study demo --resume --out runs/demo
 

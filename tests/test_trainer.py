@@ -52,7 +52,7 @@ def test_training_lowers_the_loss(tiny_base, toy_task):
 
 def test_cost_is_device_hours_times_price(tiny_base, toy_task):
     r = run_trial(tiny_base, toy_task, CFG, price_per_hour=3.6)
-    assert math.isclose(r.cost, r.wall_seconds / 1000, rel_tol=1e-9)
+    assert math.isclose(r.cost, r.charged_seconds / 1000, rel_tol=1e-9)
 
 
 def test_nan_loss_fails_the_trial_and_frees_the_base(tiny_base, toy_task):

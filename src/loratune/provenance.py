@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -61,6 +62,9 @@ def provenance() -> dict[str, object]:
         "git_commit": git_commit(),
         "cpu": cpu_name(),
         "cpu_threads": torch.get_num_threads(),
+        "cpu_cores_allowed": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else None,
         "gpu": gpu,
         "platform": platform.platform(),
     }

@@ -1,9 +1,12 @@
 """The durable record of every trial: an Optuna study (SQLite by default, any Optuna storage URL).
 
-Each trial holds the grid parameters as Optuna params, test accuracy as its value, the
-validation learning curve as intermediate values, and in user attributes the full config,
-the other measurements, and provenance. Records are written when a trial starts (RUNNING),
-so an interrupted sweep shows what was in flight, and are final once told.
+Each trial holds the grid parameters as Optuna params, its validation accuracy as its value
+(the number every decision reads), the early-stopping check's learning curve as intermediate
+values, and in user attributes the full config, exact validation counts, the other
+measurements, provenance, and test accuracy where it was measured (a ground-truth grid, or
+the pick of an autotune, scored once at the end): never the value. Records are written when
+a trial starts (RUNNING), so an interrupted sweep shows what was in flight, and are final
+once told.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from loratune.jsonl import jsonl_objects
 from loratune.space import Config, Space, config_key
 
 DEFAULT_STORAGE = "sqlite:///loratune.db"
+# Protocol 2: validation decides, test only reports (see docs/protocol.md). Rows recorded
+# under protocol 1 (test accuracy as the value) are in benchmarks/grids/archive/.
+PROTOCOL = 2
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -39,6 +45,12 @@ class TrialRecord:
     @property
     def ok(self) -> bool:
         return self.state == "complete" and self.accuracy is not None
+
+    @property
+    def test_accuracy(self) -> float | None:
+        """Test accuracy where it was measured (ground truth, or autotune's pick); else None."""
+        v = self.metrics.get("test_accuracy")
+        return None if v is None else float(v)
 
     @property
     def full(self) -> bool:
@@ -204,7 +216,9 @@ def export_rows(study: optuna.Study) -> list[dict[str, Any]]:
                 "alpha": c.alpha,
                 "weight_decay": c.weight_decay,
                 "learning_rate": c.learning_rate,
-                "accuracy": r.accuracy,
+                "accuracy": r.accuracy,  # validation accuracy: the trial's value
+                "validation_accuracy": r.accuracy,
+                "test_accuracy": m.get("test_accuracy"),
                 "latency": m.get("latency"),
                 "cost": m.get("cost"),
                 "device": m.get("device"),
@@ -219,7 +233,7 @@ def export_rows(study: optuna.Study) -> list[dict[str, Any]]:
                 **{
                     k: v
                     for k, v in m.items()
-                    if k not in ("config_key", "error", "started")
+                    if k not in ("config_key", "error", "started", "test_accuracy")
                     and k not in ("latency", "cost", "device", "training_time_seconds")
                 },
                 "provenance": r.attrs.get("provenance"),
@@ -229,7 +243,17 @@ def export_rows(study: optuna.Study) -> list[dict[str, Any]]:
 
 
 _DOC_FIELDS = ("timestamp", "domain", "rank", "alpha", "weight_decay", "learning_rate")
-_ROW_ONLY = ("status", "model", "study", "trial", "config", "curve", "accuracy", "provenance")
+_ROW_ONLY = (
+    "status",
+    "model",
+    "study",
+    "trial",
+    "config",
+    "curve",
+    "accuracy",
+    "validation_accuracy",
+    "provenance",
+)
 
 
 def import_rows(study: optuna.Study, space: Space, rows: list[dict[str, Any]]) -> int:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import optuna
 
 from loratune.api.context import Progress, prepare_job, run_configs
+from loratune.api.pick import keep_adapters, pick_best, test_pick
 from loratune.api.validate import validate_study
 from loratune.errors import LoratuneError
 from loratune.executors import Executor
@@ -25,6 +27,7 @@ from loratune.strategies.autotune import (
     predict_grid,
 )
 from loratune.study import Storage, TrialRecord, done_keys, records
+from loratune.tasks import N_CHECK, N_TEST, N_TRAIN, N_VAL
 
 DEFAULT_EXPLORE = 12
 DEFAULT_VERIFY = 5
@@ -42,6 +45,10 @@ class AutotuneResult:
     validation: dict[str, Any]
     surrogates: dict[str, str] = field(default_factory=dict)
     report_dir: Path | None = None
+    adapter_dir: Path | None = None  # the pick's saved adapter (None with save="none")
+
+
+SaveRule = Literal["best", "verified", "all", "none"]
 
 
 def autotune(
@@ -59,9 +66,15 @@ def autotune(
     grid_study: str | None = None,
     resume: bool = False,
     seed: int = 0,
+    data_seed: int = 0,
     device: str | None = None,
     price_per_hour: float = 0.0,
-    n_train: int = 100,
+    n_train: int | None = N_TRAIN,
+    n_val: int | None = N_VAL,
+    n_test: int | None = N_TEST,
+    val_data: str | Path | None = None,
+    test_data: str | Path | None = None,
+    save: SaveRule = "best",
     out: str | Path | None = None,
     report: bool = True,
     progress: Progress | None = None,
@@ -69,16 +82,30 @@ def autotune(
 ) -> AutotuneResult:
     """Explore `explore` configs, fit the predictor, train the `verify` best predicted.
 
+    Every decision reads validation accuracy only: the predictor's targets, the configs to
+    verify, the pick. The test split is read once, at the end, for the pick alone.
     With `early_stop`, a trial (explored or verified) stops after its first epoch when its
-    validation accuracy is clearly below the best first-epoch accuracy so far (`EarlyStop`);
+    check accuracy is clearly below the best first-epoch accuracy so far (`EarlyStop`);
     it still informs the predictor but is never the pick.
-    Every step is deterministic given the seed, so resume=True replays the same decisions
+    Every step is deterministic given the seeds, so resume=True replays the same decisions
     and trains only what is missing.
     """
     if explore < 2:
         raise LoratuneError("--explore must be >= 2: the predictor needs two trials")
     if verify < 1:
         raise LoratuneError("--verify must be >= 1")
+    if rule not in ("top-k", "ei"):
+        raise LoratuneError(f"unknown verify rule {rule!r}: use top-k or ei")
+    if save not in ("best", "verified", "all", "none"):
+        raise LoratuneError(f"unknown --save {save!r}: use best, verified, all or none")
+    if isinstance(space, Space):
+        n_configs = len(space)
+    else:
+        from loratune.space import load_space
+
+        n_configs = len(load_space(space))
+    if explore + verify > n_configs:
+        raise LoratuneError(f"explore + verify exceeds the grid's {n_configs} configs")
     job = prepare_job(
         domain=domain,
         data=data,
@@ -92,18 +119,24 @@ def autotune(
         device=device,
         price_per_hour=price_per_hour,
         n_train=n_train,
+        n_val=n_val,
+        n_test=n_test,
+        data_seed=data_seed,
+        val_data=val_data,
+        test_data=test_data,
         progress=progress,
         executor=executor,
     )
-    if explore + verify > len(job.space):
-        raise LoratuneError(f"explore + verify exceeds the grid's {len(job.space)} configs")
-    gate = _gate(job.study, len(job.task.validation or job.task.test)) if early_stop else None
+    target = Path(out) if out else runs_dir(job.study.study_name)
+    adapters = target / "adapters"
+    n_check = min(N_CHECK, len(job.task.validation))
+    gate = _gate(job.study, n_check) if early_stop else None
     keep_going = gate.keep_going if gate else None
     _phase(progress, "explore")
     plan = design_configs(job.space, explore, seed)
     done = done_keys(job.study)
     todo_explore = [c for c in plan if config_key(c) not in done]
-    run_configs(job, todo_explore, phase="explore", keep_going=keep_going)
+    run_configs(job, todo_explore, "explore", keep_going=keep_going, save_dir=adapters)
     plan_keys = {config_key(c) for c in plan}
     explored = [r for r in records(job.study) if r.metrics.get("config_key") in plan_keys]
 
@@ -116,39 +149,54 @@ def autotune(
     done = done_keys(job.study)
     todo = [p for p in picks if config_key(p.config) not in done]
     # Each pick's prediction is stored on its trial, so validation can read it back later.
-    run_configs(job, [p.config for p in todo], "verify", [p.attrs() for p in todo], keep_going)
+    run_configs(
+        job,
+        [p.config for p in todo],
+        "verify",
+        [p.attrs() for p in todo],
+        keep_going,
+        save_dir=adapters,
+    )
     pick_keys = {config_key(p.config) for p in picks}
     all_records = records(job.study)
     verified = [r for r in all_records if r.metrics.get("config_key") in pick_keys]
-    finished = [r for r in all_records if r.full]
-    if not finished:
+    best = pick_best(all_records)
+    if best is None:
         raise LoratuneError(
             "no trial finished all its epochs (failed or stopped early): "
             "see them with `loratune export`"
         )
+    test_pick(job, best, adapters)
+    kept = keep_adapters(adapters, target, best, verified, all_records, save)
     validation = validate_study(job.study.study_name, storage, grid_study=grid_study)
     result = AutotuneResult(
         study=job.study.study_name,
-        best=max(finished, key=lambda r: r.accuracy or 0.0),
+        best=best,
         predictions=predictions,
         explored=explored,
         verified=verified,
         validation=validation,
         surrogates=dict(predictor.chosen),
+        adapter_dir=kept,
     )
     if report:
         from loratune.report import write_report
 
-        target = Path(out) if out else Path("runs") / job.study.study_name.replace(":", "_")
         result.report_dir = write_report(result, job.space, target)
     return result
 
 
-def _gate(study: optuna.Study, n_val: int) -> EpochGate:
+def runs_dir(study: str) -> Path:
+    """The run folder of a study: runs/<name>, the name made safe for a path."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", study).strip("._") or "run"
+    return Path("runs") / safe
+
+
+def _gate(study: optuna.Study, n_check: int) -> EpochGate:
     """The early-stopping gate, primed with the first-epoch accuracies already recorded in
     the study, so a resumed run judges its remaining trials as the uninterrupted run would."""
     seen = [r.curve[0] for r in records(study) if r.ok and r.curve]
-    return EarlyStop(n_val=n_val).first_epoch_gate(seen)
+    return EarlyStop(n_val=n_check).first_epoch_gate(seen)
 
 
 def _phase(progress: Progress | None, name: str) -> None:

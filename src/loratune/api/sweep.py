@@ -11,6 +11,7 @@ from loratune.models import DEFAULT_MODEL
 from loratune.space import Space, config_key
 from loratune.strategies import design_configs
 from loratune.study import Storage, TrialRecord, done_keys, records
+from loratune.tasks import N_TEST, N_TRAIN, N_VAL
 
 
 def sweep(
@@ -26,8 +27,14 @@ def sweep(
     seed: int = 0,
     device: str | None = None,
     price_per_hour: float = 0.0,
-    n_train: int = 100,
+    n_train: int | None = N_TRAIN,
+    n_val: int | None = N_VAL,
+    n_test: int | None = N_TEST,
+    data_seed: int = 0,
+    val_data: str | Path | None = None,
+    test_data: str | Path | None = None,
     progress: Progress | None = None,
+    evaluate_test: bool = False,
     executor: Executor | None = None,
     design_seed: int | None = None,
 ) -> list[TrialRecord]:
@@ -52,8 +59,14 @@ def sweep(
         device=device,
         price_per_hour=price_per_hour,
         n_train=n_train,
+        n_val=n_val,
+        n_test=n_test,
+        data_seed=data_seed,
+        val_data=val_data,
+        test_data=test_data,
         progress=progress,
         executor=executor,
+        evaluate_test=evaluate_test,
     )
     configs = (
         job.space.configs()

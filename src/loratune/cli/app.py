@@ -27,10 +27,56 @@ Storage = Annotated[
 StudyOpt = Annotated[
     str | None, typer.Option("--study", help="study name (default from domain/model/space)")
 ]
-Seed = Annotated[int, typer.Option(help="seed of data, design and training")]
+Seed = Annotated[
+    int, typer.Option(help="training seed: adapter initialisation, dropout, batch order; design")
+]
+DataSeed = Annotated[
+    int, typer.Option(help="data seed: draws a domain's examples, or splits your file")
+]
+ValData = Annotated[
+    Path | None, typer.Option(help="your validation file (default: drawn from --data)")
+]
+TestData = Annotated[Path | None, typer.Option(help="your test file (default: drawn from --data)")]
 Device = Annotated[str | None, typer.Option(help="cuda, mps or cpu [default: best available]")]
 Price = Annotated[float, typer.Option(help="device price per hour, for cost")]
-NTrain = Annotated[int, typer.Option(help="training examples (the document's 100)")]
+NTrain = Annotated[
+    str, typer.Option(help="training examples (the document's 100), or 'all' of your data")
+]
+NVal = Annotated[str, typer.Option(help="validation examples (decide the pick), or 'all'")]
+NTest = Annotated[str, typer.Option(help="test examples (read once, to report), or 'all'")]
+
+
+def _size(name: str, value: str) -> int | None:
+    """A split size from the command line: a positive integer, or 'all' (None)."""
+    from loratune.errors import LoratuneError
+
+    if value.strip().lower() == "all":
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise LoratuneError(f"{name} must be a positive integer or 'all' (got {value!r})")
+    return n
+
+
+def _task_options(
+    n_train: str,
+    n_val: str,
+    n_test: str,
+    data_seed: int,
+    val_data: Path | None,
+    test_data: Path | None,
+) -> dict[str, object]:
+    return {
+        "n_train": _size("--n-train", n_train),
+        "n_val": _size("--n-val", n_val),
+        "n_test": _size("--n-test", n_test),
+        "data_seed": data_seed,
+        "val_data": val_data,
+        "test_data": test_data,
+    }
 
 
 @app.command()
@@ -53,9 +99,18 @@ def sweep(
     study: StudyOpt = None,
     resume: Annotated[bool, typer.Option(help="continue an interrupted sweep")] = False,
     seed: Seed = 0,
+    data_seed: DataSeed = 0,
     device: Device = None,
     price_per_hour: Price = 0.0,
-    n_train: NTrain = 100,
+    n_train: NTrain = "100",
+    n_val: NVal = "256",
+    n_test: NTest = "800",
+    val_data: ValData = None,
+    test_data: TestData = None,
+    with_test: Annotated[
+        bool,
+        typer.Option(help="score every config on the test split too (a ground-truth grid)"),
+    ] = False,
 ) -> None:
     """Train configs of a space for real and record every trial."""
     from loratune.api import sweep as run_sweep
@@ -74,14 +129,17 @@ def sweep(
             seed=seed,
             device=device,
             price_per_hour=price_per_hour,
-            n_train=n_train,
             progress=progress,
+            evaluate_test=with_test,
+            **_task_options(n_train, n_val, n_test, data_seed, val_data, test_data),  # type: ignore[arg-type]
         )
     ok = [r for r in recs if r.ok]
     console.print(f"{len(ok)} finished trials, {len(recs) - len(ok)} failed or interrupted")
     if ok:
         best = max(ok, key=lambda r: r.accuracy or 0.0)
-        console.print(f"best: {best.config.describe()} accuracy {best.accuracy:.3f}")
+        console.print(
+            f"best by validation: {best.config.describe()} validation accuracy {best.accuracy:.3f}"
+        )
 
 
 @app.command()
@@ -152,9 +210,17 @@ def autotune(
     ] = None,
     resume: Annotated[bool, typer.Option(help="continue an interrupted autotune")] = False,
     seed: Seed = 0,
+    data_seed: DataSeed = 0,
     device: Device = None,
     price_per_hour: Price = 0.0,
-    n_train: NTrain = 100,
+    n_train: NTrain = "100",
+    n_val: NVal = "256",
+    n_test: NTest = "800",
+    val_data: ValData = None,
+    test_data: TestData = None,
+    save: Annotated[
+        str, typer.Option(help="adapters to keep: best, verified, all or none")
+    ] = "best",
     out: Annotated[Path | None, typer.Option(help="report folder [default: runs/<study>]")] = None,
 ) -> None:
     """Explore a few configs, predict the whole grid, verify the top few, and report."""
@@ -179,17 +245,22 @@ def autotune(
             seed=seed,
             device=device,
             price_per_hour=price_per_hour,
-            n_train=n_train,
+            save=save,  # type: ignore[arg-type]
             out=out,
             progress=progress,
+            **_task_options(n_train, n_val, n_test, data_seed, val_data, test_data),  # type: ignore[arg-type]
         )
     console.print(predictions_table(result.predictions, "Predicted grid (top 10)", limit=10))
     print_validation(console, result.validation)
     b = result.best
+    test = result.validation.get("pick", {}).get("test_accuracy")
     console.print(
         f"[bold]best config:[/bold] {b.config.describe()} "
-        f"accuracy {b.accuracy:.3f} ({b.metrics.get('phase')})"
+        f"validation accuracy {b.accuracy:.3f}, test accuracy "
+        f"{'-' if test is None else f'{test:.3f}'} ({b.metrics.get('phase')})"
     )
+    if result.adapter_dir is not None:
+        console.print(f"adapter: {result.adapter_dir}")
     console.print(f"report: {result.report_dir / 'report.html' if result.report_dir else '-'}")
 
 

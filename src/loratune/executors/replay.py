@@ -1,9 +1,13 @@
 """Answer trials from a recorded real grid on a simulated clock.
 
-A recorded grid is the results.jsonl export of a full sweep. Replaying it, a whole tuning run
-takes seconds and is deterministic, so strategies are compared on real measurements without
-training anything. Early stopping works: the recorded learning curve is fed to `on_epoch`
-one epoch at a time, and a trial stopped after epoch e is charged for e epochs only.
+A recorded grid is the results.jsonl export of a full sweep recorded with test scores
+(`benchmarks/record_grids.py`). Replaying it, a whole tuning run takes seconds and is
+deterministic, so strategies are compared on real measurements without training anything.
+
+Replay charges what the real trainer spends, from the split timings each row records:
+set-up, the training of each epoch run, and each validation evaluation run (the check subset
+after an early epoch, the whole split after the last). A stopped trial's value is its check
+accuracy at the epoch it stopped, as in the real trainer, and it has no test score.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ from loratune.errors import LoratuneError
 from loratune.executors.local import TrialHooks
 from loratune.space import Config, config_key
 from loratune.trainer import TrialFailed, TrialResult
+from loratune.trainer.loop import Evaluation
+
+# Fields a protocol-2 row must have to be replayed honestly.
+REQUIRED = ("setup_seconds", "epoch_seconds", "check_seconds", "val_correct", "val_total")
 
 
 def load_grid(path: str | Path) -> dict[str, dict[str, Any]]:
@@ -32,10 +40,26 @@ def load_grid(path: str | Path) -> dict[str, dict[str, Any]]:
             key = config_key(Config.from_dict(row["config"]))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise LoratuneError(f"{p}:{n}: not a loratune grid row ({exc})") from exc
+        if row.get("status") == "complete":
+            missing = [f for f in REQUIRED if row.get(f) is None]
+            if missing:
+                raise LoratuneError(
+                    f"{p}:{n}: recorded under the old protocol (no {', '.join(missing)}); "
+                    "replay needs rows with split timings"
+                )
         rows[key] = row
     if not rows:
         raise LoratuneError(f"{p}: no rows")
     return rows
+
+
+def charged_seconds(row: dict[str, Any], epochs: int) -> float:
+    """What the real trainer spends running `epochs` epochs of this row's trial."""
+    return (
+        float(row["setup_seconds"])
+        + sum(float(s) for s in row["epoch_seconds"][:epochs])
+        + sum(float(s) for s in row["check_seconds"][:epochs])
+    )
 
 
 class ReplayExecutor:
@@ -48,39 +72,73 @@ class ReplayExecutor:
         self.clock = 0.0  # simulated seconds spent so far
         self.epochs = 0  # training epochs charged so far
 
-    def run(self, config: Config, hooks: TrialHooks) -> TrialResult:
+    def _row(self, config: Config) -> dict[str, Any]:
         row = self.grid.get(config_key(config))
         if row is None:
             raise LoratuneError(f"config not in the recorded grid: {config.describe()}")
+        return row
+
+    def run(
+        self, config: Config, hooks: TrialHooks, save_adapter: Path | None = None
+    ) -> TrialResult:
+        row = self._row(config)
         if row.get("status") != "complete":
-            self.clock += float(row.get("wall_seconds") or 0.0)
+            self.clock += float(row.get("charged_seconds") or row.get("wall_seconds") or 0.0)
             raise TrialFailed(row.get("error") or "failed when recorded")
-        curve = list(row["curve"])
-        epochs_total = len(curve)
-        epochs = epochs_total
+        curve = [float(a) for a in row["curve"]]
+        total = len(curve)
+        epochs = total
         for e, acc in enumerate(curve):
-            if hooks.on_epoch is not None and not hooks.on_epoch(e, acc) and e < epochs_total - 1:
+            if hooks.on_epoch is not None and not hooks.on_epoch(e, acc) and e < total - 1:
                 epochs = e + 1
                 break
-        share = epochs / epochs_total
-        wall = float(row["wall_seconds"]) * share
-        self.clock += wall
+        stopped = epochs < total
+        charged = charged_seconds(row, epochs)
+        self.clock += charged
         self.epochs += epochs
-        stopped = epochs < epochs_total
+        check_total = int(row["check_total"])
+        if stopped:
+            correct = round(curve[epochs - 1] * check_total)
+            val_correct, val_total = correct, check_total
+            hits = str(row.get("val_hits") or "")[:check_total]
+        else:
+            val_correct, val_total = int(row["val_correct"]), int(row["val_total"])
+            hits = str(row.get("val_hits") or "")
+        train = [float(s) for s in row["epoch_seconds"][:epochs]]
+        evals = [float(s) for s in row["check_seconds"][:epochs]]
+        price = float(row.get("cost") or 0.0) / max(float(row.get("charged_seconds") or 1.0), 1e-9)
         return TrialResult(
-            # A stopped trial never reached its test evaluation: its last validation score stands.
-            accuracy=curve[epochs - 1] if stopped else float(row["accuracy"]),
+            accuracy=val_correct / val_total,
+            val_correct=val_correct,
+            val_total=val_total,
             curve=curve[:epochs],
+            check_total=check_total,
             train_loss=list(row.get("train_loss") or [])[:epochs],
-            latency=float(row["latency"]),
-            training_time_seconds=float(row["latency"]) * epochs,
-            eval_seconds=float(row.get("eval_seconds") or 0.0) * share,
-            wall_seconds=wall,
-            cost=float(row.get("cost") or 0.0) * share,
+            latency=sum(train) / epochs,
+            training_time_seconds=sum(train),
+            eval_seconds=sum(evals),
+            wall_seconds=charged,
+            charged_seconds=charged,
+            cpu_seconds=0.0,
+            cost=price * charged,
             device=f"replay:{row.get('device')}",
             tokens_per_second=float(row.get("tokens_per_second") or 0.0),
             peak_memory_mb=float(row.get("peak_memory_mb") or 0.0),
             trainable_params=int(row.get("trainable_params") or 0),
             epochs_run=epochs,
+            setup_seconds=float(row["setup_seconds"]),
+            epoch_seconds=train,
+            check_seconds=evals,
             stopped_early=stopped,
+            seed=int(row["config"].get("seed", 0)),
+            val_hits=hits,
+        )
+
+    def test(self, config: Config, adapter: Path) -> Evaluation:
+        """The recorded test score of the config (a replay has no adapter to load)."""
+        row = self._row(config)
+        if row.get("test_correct") is None:
+            raise LoratuneError(f"the recorded grid has no test score for {config.describe()}")
+        return Evaluation(
+            int(row["test_correct"]), int(row["test_total"]), 0.0, str(row.get("test_hits") or "")
         )

@@ -8,21 +8,40 @@ by a seeded shuffle into train / validation / test, with no text in two splits.
 from __future__ import annotations
 
 import csv
+import io
 import random
+import sys
 from pathlib import Path
 
 from loratune.errors import LoratuneError
 from loratune.jsonl import jsonl_objects
-from loratune.tasks.base import Example, Task, format_prompt
+from loratune.tasks.base import N_TEST, N_TRAIN, N_VAL, Example, Task, format_prompt
 
 LABEL_COLUMNS = ("label", "category", "intent", "class")
 TEXT_COLUMNS = ("text", "input", "sentence")
 MAX_LISTED_LABELS = 20  # beyond this, listing labels in every prompt costs more than it helps
 
 
+def _read_text(path: Path) -> str:
+    """The file's text; a directory, an unreadable file or bad UTF-8 is one clear error."""
+    if path.is_dir():
+        raise LoratuneError(f"{path}: is a folder, not a data file")
+    if not path.is_file():
+        raise LoratuneError(f"data file not found: {path}")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LoratuneError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise LoratuneError(f"{path}:{line}: not UTF-8 text ({exc.reason})") from exc
+
+
 def _rows(path: Path) -> list[tuple[int, dict[str, object]]]:
     """(line number, row) pairs; a row that cannot be parsed is an error naming its line."""
-    text = path.read_text(encoding="utf-8")
+    text = _read_text(path)
     if not text.strip():
         raise LoratuneError(f"{path}: the file is empty")
     rows: list[tuple[int, dict[str, object]]] = []
@@ -30,14 +49,19 @@ def _rows(path: Path) -> list[tuple[int, dict[str, object]]]:
         rows.extend(jsonl_objects(path, text))
     elif path.suffix.lower() in (".csv", ".tsv"):
         delim = "\t" if path.suffix.lower() == ".tsv" else ","
-        reader = csv.DictReader(text.splitlines(), delimiter=delim)
-        if not reader.fieldnames:
-            raise LoratuneError(f"{path}: no header row")
-        for row in reader:
-            n = reader.line_num
-            if None in row or any(v is None for v in row.values()):
-                raise LoratuneError(f"{path}:{n}: wrong number of columns")
-            rows.append((n, dict(row)))
+        # The csv module reads the whole text, so a quoted field may hold a line break.
+        csv.field_size_limit(sys.maxsize)
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delim)
+        try:
+            if not reader.fieldnames:
+                raise LoratuneError(f"{path}: no header row")
+            for row in reader:
+                n = reader.line_num
+                if None in row or any(v is None for v in row.values()):
+                    raise LoratuneError(f"{path}:{n}: wrong number of columns")
+                rows.append((n, dict(row)))
+        except csv.Error as exc:
+            raise LoratuneError(f"{path}:{reader.line_num}: malformed CSV ({exc})") from exc
     else:
         raise LoratuneError(f"{path}: use a .jsonl or .csv file")
     if not rows:
@@ -66,51 +90,133 @@ def data_label(path: str | Path) -> str:
     return f"user-{stem}"
 
 
-def load_user_task(
-    data: str | Path, seed: int = 0, n_train: int = 100, n_val: int = 32, n_test: int = 200
-) -> Task:
-    path = Path(data)
-    if not path.is_file():
-        raise LoratuneError(f"data file not found: {path}")
+# File names (stems) that a data folder's splits may have.
+_SPLIT_FILES = {
+    "train": ("train", "training"),
+    "validation": ("validation", "valid", "val", "dev"),
+    "test": ("test",),
+}
+
+
+def split_files(data: str | Path) -> dict[str, Path]:
+    """A data file is the training pool; a folder holds train.* and maybe validation/test."""
+    p = Path(data)
+    if not p.is_dir():
+        return {"train": p}
+    found: dict[str, Path] = {}
+    for split, stems in _SPLIT_FILES.items():
+        for f in sorted(p.iterdir()):
+            if f.stem.lower() in stems and f.suffix.lower() in (".jsonl", ".json", ".csv", ".tsv"):
+                found.setdefault(split, f)
+    if "train" not in found:
+        raise LoratuneError(f"{p}: a data folder needs a train.jsonl or train.csv")
+    return found
+
+
+Pairs = list[tuple[str, str]]
+
+
+def _pairs(path: Path, kind: str | None) -> tuple[str, Pairs]:
+    """(kind, distinct (input, answer) pairs in file order) of one file."""
     rows = _rows(path)
     first = rows[0][1]
     if "prompt" in first and "completion" in first:
-        kind, in_col, out_col = "extraction", "prompt", "completion"
+        found, in_col, out_col = "extraction", "prompt", "completion"
     else:
         in_col, out_col = _pick(first, TEXT_COLUMNS), _pick(first, LABEL_COLUMNS)
         if in_col is None or out_col is None:
             raise LoratuneError(
                 f"{path}: need prompt/completion or text/label columns, found {', '.join(first)}"
             )
-        kind = "classification"
+        found = "classification"
+    if kind is not None and found != kind:
+        raise LoratuneError(f"{path}: {found} rows, but the training file has {kind} rows")
     pairs: dict[str, str] = {}
     for n, row in rows:
         x, y = row.get(in_col), row.get(out_col)
         if not isinstance(x, str) or not isinstance(y, str) or not x.strip() or not y.strip():
             raise LoratuneError(f"{path}:{n}: {in_col!r} and {out_col!r} must be non-empty text")
         pairs.setdefault(x.strip(), y.strip())
-    labels = tuple(sorted(set(pairs.values()))) if kind == "classification" else ()
-    if kind == "classification" and len(labels) < 2:
-        raise LoratuneError(f"{path}: a classification file needs at least 2 distinct labels")
-    instruction = _instruction(kind, labels)
-    items = sorted(pairs.items())
-    random.Random(seed).shuffle(items)
-    need = n_train + n_val + n_test
-    if len(items) < n_train + 2:
-        raise LoratuneError(f"{path}: {len(items)} distinct rows, need at least {n_train + 2}")
-    if len(items) < need:  # small file: keep the train size, share the rest
-        rest = len(items) - n_train
-        n_val, n_test = rest // 3, rest - rest // 3
+    return found, list(pairs.items())
 
-    def make(chunk: list[tuple[str, str]]) -> tuple[Example, ...]:
+
+def load_user_task(
+    data: str | Path,
+    seed: int = 0,
+    n_train: int | None = N_TRAIN,
+    n_val: int | None = N_VAL,
+    n_test: int | None = N_TEST,
+    val_data: str | Path | None = None,
+    test_data: str | Path | None = None,
+) -> Task:
+    """A task from the user's files. Validation and test come from their own files where
+    given (`val_data`, `test_data`, or validation.* / test.* in a data folder), otherwise from
+    the training file by a seeded shuffle, with no input text in two splits. A size of None
+    takes every row there is (for the training pool: all rows left after the other splits).
+    """
+    files = split_files(data)
+    if val_data is not None:
+        files["validation"] = Path(val_data)
+    if test_data is not None:
+        files["test"] = Path(test_data)
+    kind, pool = _pairs(files["train"], None)
+    own = {
+        split: _pairs(files[split], kind)[1] for split in ("validation", "test") if split in files
+    }
+    held = {x for pairs in own.values() for x, _ in pairs}
+    pool = [pair for pair in sorted(pool) if pair[0] not in held]  # no test text in training
+    rng = random.Random(seed)
+    rng.shuffle(pool)
+    sizes = {"validation": n_val, "test": n_test}
+    # Splits drawn from the pool: keep the training size, share what is left (a small file).
+    from_pool = [split for split in ("test", "validation") if split not in own]
+    if n_train is not None and from_pool:
+        rest = len(pool) - n_train
+        wanted = sum(len(pool) if sizes[s] is None else sizes[s] for s in from_pool)
+        if rest < 2 * len(from_pool):
+            raise LoratuneError(
+                f"{files['train']}: {len(pool)} distinct rows, need at least "
+                f"{n_train + 2 * len(from_pool)}"
+            )
+        if wanted > rest:
+            share = rest // len(from_pool)
+            sizes = {s: share for s in from_pool} | {s: sizes[s] for s in own}
+    split_rows: dict[str, Pairs] = {}
+    for split in ("test", "validation"):
+        if split in own:
+            rows = sorted(own[split])
+            rng.shuffle(rows)
+            split_rows[split] = rows[: sizes[split]]
+        else:
+            take = sizes[split] if sizes[split] is not None else len(pool) // 2
+            split_rows[split], pool = pool[:take], pool[take:]
+    train = pool[:n_train]
+    if len(train) < 2:
+        raise LoratuneError(f"{files['train']}: too few distinct rows left to train on")
+    everything = train + split_rows["validation"] + split_rows["test"]
+    labels = tuple(sorted({y for _, y in everything})) if kind == "classification" else ()
+    if kind == "classification" and len(labels) < 2:
+        raise LoratuneError(
+            f"{files['train']}: a classification file needs at least 2 distinct labels"
+        )
+    instruction = _instruction(kind, labels)
+
+    def make(chunk: Pairs) -> tuple[Example, ...]:
         if kind == "extraction":
             return tuple(Example(x, y) for x, y in chunk)
         return tuple(Example(format_prompt(instruction, x), y) for x, y in chunk)
 
-    train = make(items[:n_train])
-    val = make(items[n_train : n_train + n_val])
-    test = make(items[n_train + n_val : n_train + n_val + n_test])
-    return Task(data_label(path), kind, train, val, test, labels, source=str(path))
+    return Task(
+        data_label(data),
+        kind,  # type: ignore[arg-type]
+        make(train),
+        make(split_rows["validation"]),
+        make(split_rows["test"]),
+        labels,
+        source=", ".join(f"{k}={v}" for k, v in files.items()),
+        instruction=instruction,
+        data_seed=seed,
+    )
 
 
 def _instruction(kind: str, labels: tuple[str, ...]) -> str:

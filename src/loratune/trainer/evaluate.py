@@ -297,16 +297,23 @@ def newline_ids(tokenizer: object) -> tuple[int, ...]:
     return tuple(i for i, t in zip(ids, texts, strict=True) if "\n" in t)
 
 
-def accuracy(
+def correct(
     model: torch.nn.Module,
     tokenizer: object,
     task: Task,
-    examples: tuple[Example, ...],
+    examples: Sequence[Example],
     device: torch.device,
     autocast: bool,
     max_length: int = 192,
-) -> float:
-    """Fraction of `examples` answered right, by the task's metric."""
+) -> list[bool]:
+    """Whether each of `examples` is answered right, by the task's metric.
+
+    Per-example results let a trial record exact counts, score a subset (the early-stopping
+    check) without running it again, and compare two configs on the same examples.
+    """
+    if not examples:
+        return []
+    examples = tuple(examples)
     was_training = model.training
     model.eval()
     decoder = Decoder(model)
@@ -323,14 +330,15 @@ def accuracy(
                     )["input_ids"]  # type: ignore[operator]
                 ]
                 index = {lab: i for i, lab in enumerate(task.labels)}
-                gold = torch.tensor([index.get(e.completion, -1) for e in examples], device=device)
+                gold = [index.get(e.completion, -1) for e in examples]
                 if len(label_ids) > MAX_SCORED_LABELS:
                     picked = constrained_choice(decoder, prompts, label_ids, pad_id, device)
-                    return float((torch.tensor(picked, device=device) == gold).float().mean())
-                # Every prompt's cache is repeated once per label: bound the rows per batch.
-                batch = max(1, min(32, 512 // len(label_ids)))
-                scores = score_labels(decoder, prompts, label_ids, pad_id, device, batch)
-                return float((scores.argmax(-1) == gold).float().mean())
+                else:
+                    # Every prompt's cache is repeated once per label: bound the rows per batch.
+                    batch = max(1, min(32, 512 // len(label_ids)))
+                    scores = score_labels(decoder, prompts, label_ids, pad_id, device, batch)
+                    picked = scores.argmax(-1).tolist()
+                return [p == g for p, g in zip(picked, gold, strict=True)]
             answers = tokenizer([" " + e.completion for e in task.train], add_special_tokens=False)[
                 "input_ids"
             ]  # type: ignore[operator]
@@ -339,10 +347,23 @@ def accuracy(
                 decoder, prompts, budget, eos_id, pad_id, device, stop_ids=newline_ids(tokenizer)
             )
             texts = tokenizer.batch_decode(gen, skip_special_tokens=True)  # type: ignore[attr-defined]
-            hits = [
+            return [
                 normalise_answer(t) == normalise_answer(e.completion)
                 for t, e in zip(texts, examples, strict=True)
             ]
-            return sum(hits) / len(hits)
     finally:
         model.train(was_training)
+
+
+def accuracy(
+    model: torch.nn.Module,
+    tokenizer: object,
+    task: Task,
+    examples: Sequence[Example],
+    device: torch.device,
+    autocast: bool,
+    max_length: int = 192,
+) -> float:
+    """Fraction of `examples` answered right, by the task's metric."""
+    hits = correct(model, tokenizer, task, examples, device, autocast, max_length)
+    return sum(hits) / len(hits) if hits else float("nan")

@@ -13,17 +13,18 @@ import random
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from loratune.models import BaseModel
 from loratune.space import Config
-from loratune.tasks import Task
+from loratune.tasks import N_CHECK, Example, Task
 from loratune.trainer import memory
+from loratune.trainer.adapters import write_meta
 from loratune.trainer.batches import collate, encode_examples, length_grouped_batches
-from loratune.trainer.evaluate import Decoder, accuracy, maybe_autocast
+from loratune.trainer.evaluate import Decoder, accuracy, correct, maybe_autocast
 
 # Called after every optimiser step: (epoch, step, steps_per_epoch, loss).
 StepCallback = Callable[[int, int, int, float], None]
@@ -40,27 +41,64 @@ class TrialFailed(RuntimeError):
     """A trial that cannot finish (NaN loss, out of memory); the sweep records it and goes on."""
 
 
-@dataclass
+@dataclass(frozen=True)
+class Evaluation:
+    """One scored split: exact counts (margins compare exactly) and which examples were right."""
+
+    correct: int
+    total: int
+    seconds: float
+    hits: str  # "1" or "0" per example, in split order
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else float("nan")
+
+    @classmethod
+    def of(cls, hits: list[bool], seconds: float) -> Evaluation:
+        return cls(sum(hits), len(hits), seconds, "".join("1" if h else "0" for h in hits))
+
+
+@dataclass(frozen=True)
 class TrialResult:
-    accuracy: float  # test accuracy after the last epoch trained
-    curve: list[float]  # validation accuracy after each epoch
+    """One trial's measures. `accuracy` is validation accuracy, the value every decision reads:
+    the whole validation split after the last epoch, or, for a trial stopped early, the check
+    subset at the epoch it stopped. Test accuracy is set only when the caller asked for it
+    (a ground-truth grid); it never feeds a decision."""
+
+    accuracy: float
+    val_correct: int
+    val_total: int
+    curve: list[float]  # check-subset validation accuracy after each epoch
+    check_total: int  # examples in the check subset (the validation split's first ones)
     train_loss: list[float]  # mean training loss of each epoch
     latency: float  # seconds per training epoch
     training_time_seconds: float
-    eval_seconds: float
-    wall_seconds: float
-    cost: float
+    eval_seconds: float  # validation evaluations (the checks and the final one)
+    wall_seconds: float  # everything, test evaluation included
+    charged_seconds: float  # what a tuner pays: set-up, training, validation (no test)
+    cpu_seconds: float  # process CPU time, a cross-check of wall time on a busy machine
+    cost: float  # of the charged seconds
     device: str
     tokens_per_second: float  # training tokens (padding excluded) per second
     peak_memory_mb: float
     trainable_params: int
     epochs_run: int
-    setup_seconds: float = 0.0  # from the call to the first optimiser step: adapter creation
-    stopped_early: bool = False
-    extra: dict[str, float] = field(default_factory=dict)
+    setup_seconds: float  # from the call to the first optimiser step: adapter creation
+    epoch_seconds: list[float]  # training time of each epoch
+    check_seconds: list[float]  # validation time after each epoch (the last: the full split)
+    stopped_early: bool
+    seed: int  # training seed: adapter initialisation, dropout, batch order
+    val_hits: str
+    test_accuracy: float | None = None
+    test_correct: int | None = None
+    test_total: int | None = None
+    test_seconds: float = 0.0
+    test_hits: str | None = None
 
     def metrics(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("curve", "train_loss", "extra")}
+        """What a study stores of the trial beside its value (the curve goes in separately)."""
+        return {k: v for k, v in self.__dict__.items() if k != "curve"}
 
 
 def lora_config(config: Config) -> object:
@@ -99,20 +137,29 @@ def run_trial(
     on_step: StepCallback | None = None,
     on_epoch: EpochCallback | None = None,
     save_adapter: str | Path | None = None,
+    evaluate_test: bool = False,
+    n_check: int = N_CHECK,
 ) -> TrialResult:
-    """Train and evaluate one config. Raises TrialFailed on a NaN loss or out of memory."""
+    """Train and evaluate one config. Raises TrialFailed on a NaN loss or out of memory.
+
+    After each epoch but the last, the first `n_check` validation examples are scored (the
+    early-stopping check, `on_epoch`); after the last, the whole validation split. The test
+    split is scored only with `evaluate_test`, and never for a trial stopped early.
+    """
     from peft import get_peft_model
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     memory.reset_peak(base.device)
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
     tok = base.tokenizer
     rows = encode_examples(task.train, tok, config.max_length)
+    check = task.validation[:n_check]
     with warnings.catch_warnings():
         # PEFT calls a transformers method deprecated in v5: noise the user cannot act on.
         warnings.simplefilter("ignore", FutureWarning)
         model = get_peft_model(base.model, lora_config(config))
+    test: Evaluation | None = None
     try:
         # LoRA weights in fp32 so AdamW's small updates are not lost to bf16 rounding.
         trainable = [p for p in model.parameters() if p.requires_grad]
@@ -126,12 +173,22 @@ def run_trial(
         )
         steps_per_epoch = math.ceil(len(rows) / config.batch_size)
         schedule = _warmup_linear(optim, steps_per_epoch * config.epochs)
+
+        def score(examples: tuple[Example, ...]) -> Evaluation:
+            t0 = time.perf_counter()
+            hits = correct(
+                causal, tok, task, examples, base.device, base.autocast, config.max_length
+            )
+            return Evaluation.of(hits, time.perf_counter() - t0)
+
         curve: list[float] = []
         losses: list[float] = []
-        train_seconds = eval_seconds = 0.0
+        epoch_seconds: list[float] = []
+        check_seconds: list[float] = []
         setup = time.perf_counter() - start
         tokens = 0
         stopped = False
+        final: Evaluation | None = None
         for epoch in range(config.epochs):
             t0 = time.perf_counter()
             model.train()
@@ -152,26 +209,25 @@ def run_trial(
                 epoch_loss += loss.item()
                 if on_step:
                     on_step(epoch, step, len(batches), loss.item())
-            train_seconds += time.perf_counter() - t0
+            epoch_seconds.append(time.perf_counter() - t0)
             losses.append(epoch_loss / len(batches))
-            t0 = time.perf_counter()
-            val = task.validation or task.test
-            curve.append(
-                accuracy(causal, tok, task, val, base.device, base.autocast, config.max_length)
-            )
-            eval_seconds += time.perf_counter() - t0
-            if (
-                on_epoch is not None
-                and not on_epoch(epoch, curve[-1])
-                and epoch < config.epochs - 1
-            ):
+            last = epoch == config.epochs - 1
+            if last:
+                final = score(task.validation)
+                # The check subset is the split's first examples: its score comes free.
+                sub = final.hits[: len(check)]
+                curve.append(sub.count("1") / len(sub))
+                check_seconds.append(final.seconds)
+            else:
+                final = score(check)
+                curve.append(final.accuracy)
+                check_seconds.append(final.seconds)
+            if on_epoch is not None and not on_epoch(epoch, curve[-1]) and not last:
                 stopped = True
                 break
-        t0 = time.perf_counter()
-        test_acc = accuracy(
-            causal, tok, task, task.test, base.device, base.autocast, config.max_length
-        )
-        eval_seconds += time.perf_counter() - t0
+        assert final is not None
+        if evaluate_test and not stopped and task.test:
+            test = score(task.test)
         if save_adapter:
             model.save_pretrained(str(save_adapter))
     except torch.OutOfMemoryError as exc:
@@ -183,24 +239,62 @@ def run_trial(
     finally:
         # Take the adapter off so the resident base model is pristine for the next trial.
         base.model = model.unload()
+
     wall = time.perf_counter() - start
-    return TrialResult(
-        accuracy=test_acc,
+    train_seconds = sum(epoch_seconds)
+    eval_seconds = sum(check_seconds)
+    charged = setup + train_seconds + eval_seconds
+    result = TrialResult(
+        accuracy=final.accuracy,
+        val_correct=final.correct,
+        val_total=final.total,
         curve=curve,
+        check_total=len(check),
         train_loss=losses,
         latency=train_seconds / len(curve),
         training_time_seconds=train_seconds,
         eval_seconds=eval_seconds,
         wall_seconds=wall,
-        cost=wall / 3600.0 * price_per_hour,
+        charged_seconds=charged,
+        cpu_seconds=time.process_time() - cpu_start,
+        cost=charged / 3600.0 * price_per_hour,
         device=str(base.device),
         tokens_per_second=tokens / train_seconds if train_seconds > 0 else 0.0,
         peak_memory_mb=memory.peak_mb(base.device),
         trainable_params=n_trainable,
         epochs_run=len(curve),
         setup_seconds=setup,
+        epoch_seconds=epoch_seconds,
+        check_seconds=check_seconds,
         stopped_early=stopped,
+        seed=config.seed,
+        val_hits=final.hits,
+        test_accuracy=test.accuracy if test else None,
+        test_correct=test.correct if test else None,
+        test_total=test.total if test else None,
+        test_seconds=test.seconds if test else 0.0,
+        test_hits=test.hits if test else None,
     )
+    if save_adapter:
+        write_meta(save_adapter, adapter_meta(base, task, config, result))
+    return result
+
+
+def adapter_meta(
+    base: BaseModel, task: Task, config: Config, result: TrialResult
+) -> dict[str, object]:
+    """What `loratune.json` beside a saved adapter holds (see `trainer.adapters`)."""
+    return {
+        "model": base.name,
+        "config": config.to_dict(),
+        "task": task.describe(),
+        "seed": config.seed,
+        "validation_accuracy": result.accuracy,
+        "val_correct": result.val_correct,
+        "val_total": result.val_total,
+        "test_accuracy": result.test_accuracy,
+        "stopped_early": result.stopped_early,
+    }
 
 
 def _warmup_linear(optim: torch.optim.Optimizer, total: int) -> torch.optim.lr_scheduler.LambdaLR:
@@ -215,8 +309,11 @@ def _warmup_linear(optim: torch.optim.Optimizer, total: int) -> torch.optim.lr_s
     return torch.optim.lr_scheduler.LambdaLR(optim, factor)
 
 
-def zero_shot_accuracy(base: BaseModel, task: Task, max_length: int = 192) -> float:
-    """Test accuracy of the base model with no adapter: the floor a trial must beat."""
+def zero_shot_accuracy(
+    base: BaseModel, task: Task, max_length: int = 192, split: str = "validation"
+) -> float:
+    """Accuracy of the base model with no adapter on a split: the floor a trial must beat."""
+    examples = task.validation if split == "validation" else task.test
     return accuracy(
-        base.model, base.tokenizer, task, task.test, base.device, base.autocast, max_length
+        base.model, base.tokenizer, task, examples, base.device, base.autocast, max_length
     )

@@ -1,0 +1,106 @@
+"""The end of a tuning run: the pick by validation, its one test evaluation, its adapter kept.
+
+The pick is the finished trial with the most validation examples right (exact counts, so
+ties are ties); the test split is read once, for the pick alone, and the result is stored
+on the study, so a resumed run never reads it again.
+"""
+
+from __future__ import annotations
+
+import shutil
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from loratune.api.context import Job
+from loratune.errors import LoratuneError
+from loratune.study import TrialRecord
+
+PICK_ATTR = "pick_test"  # study attribute: the pick's trial number and its test counts
+
+
+def validation_score(r: TrialRecord) -> Fraction:
+    """Exact validation accuracy from the recorded counts (float only where counts are absent)."""
+    correct, total = r.metrics.get("val_correct"), r.metrics.get("val_total")
+    if isinstance(correct, int) and isinstance(total, int) and total > 0:
+        return Fraction(correct, total)
+    return Fraction(r.accuracy or 0.0)
+
+
+def pick_best(trials: list[TrialRecord]) -> TrialRecord | None:
+    """The finished trial with the highest validation accuracy; the earliest wins a tie."""
+    full = [r for r in trials if r.full]
+    if not full:
+        return None
+    return max(full, key=lambda r: (validation_score(r), -r.number))
+
+
+def adapter_folder(adapters: Path, number: int) -> Path:
+    return adapters / f"trial-{number}"
+
+
+def test_pick(job: Job, pick: TrialRecord, adapters: Path) -> dict[str, Any]:
+    """Score the pick on the test split, once per study; returns what is stored."""
+    stored = job.study.user_attrs.get(PICK_ATTR)
+    if stored and stored.get("trial") == pick.number:
+        return dict(stored)
+    if pick.test_accuracy is not None:  # a ground-truth row already carries it
+        ev = {
+            "test_accuracy": pick.test_accuracy,
+            "test_correct": pick.metrics.get("test_correct"),
+            "test_total": pick.metrics.get("test_total"),
+            "test_seconds": 0.0,
+        }
+    else:
+        folder = adapter_folder(adapters, pick.number)
+        result = job.get_executor().test(pick.config, folder)
+        ev = {
+            "test_accuracy": result.accuracy,
+            "test_correct": result.correct,
+            "test_total": result.total,
+            "test_seconds": result.seconds,
+        }
+    stored = {"trial": pick.number, "config_key": pick.metrics.get("config_key"), **ev}
+    job.study.set_user_attr(PICK_ATTR, stored)
+    return stored
+
+
+def keep_adapters(
+    adapters: Path,
+    target: Path,
+    pick: TrialRecord,
+    verified: list[TrialRecord],
+    trials: list[TrialRecord],
+    save: str,
+) -> Path | None:
+    """Keep the adapters `save` asks for; returns the pick's folder (None for "none").
+
+    best: the pick's adapter moves to <target>/adapter; verified: the verified trials' and
+    the pick's stay in <target>/adapters/; all: every one stays; none: all are removed.
+    """
+    if not adapters.is_dir():
+        return None
+    keep = {
+        "best": set(),
+        "verified": {r.number for r in verified} | {pick.number},
+        "all": {r.number for r in trials},
+        "none": set(),
+    }[save]
+    kept: Path | None = None
+    if save == "best":
+        src = adapter_folder(adapters, pick.number)
+        if not src.is_dir():
+            raise LoratuneError(f"the pick's adapter is missing: {src}")
+        kept = target / "adapter"
+        if kept.exists():
+            shutil.rmtree(kept)
+        shutil.move(str(src), str(kept))
+    for folder in adapters.glob("trial-*"):
+        number = int(folder.name.split("-", 1)[1]) if folder.name[6:].isdigit() else -1
+        if number not in keep:
+            shutil.rmtree(folder)
+    if save in ("verified", "all"):
+        kept = adapter_folder(adapters, pick.number)
+    if not any(adapters.iterdir()):
+        adapters.rmdir()
+    return kept
