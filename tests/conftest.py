@@ -58,3 +58,42 @@ def toy_task() -> Task:
 @pytest.fixture(scope="session")
 def toy_extract_task() -> Task:
     return build_task(TOY_EXTRACT_SPEC, seed=0, n_train=16, n_val=8, n_test=12)
+
+
+def ground_truth_fields(
+    val_acc: float,
+    curve: list[float],
+    latency: float,
+    test_acc: float | None = None,
+    n_val: int = 200,
+    n_test: int = 400,
+    n_check: int = 50,
+    setup: float = 1.0,
+    check_s: float = 0.25,
+    final_s: float = 1.0,
+) -> dict[str, object]:
+    """The protocol-2 fields of a recorded ground-truth row (exact counts, split timings), for
+    fake grids: validation decides (`accuracy`), the test counts judge."""
+    test_acc = val_acc if test_acc is None else test_acc
+    val_correct, test_correct = round(val_acc * n_val), round(test_acc * n_test)
+    curve = [round(a * n_check) / n_check for a in curve]
+    epochs = [latency] * len(curve)
+    checks = [check_s] * (len(curve) - 1) + [final_s]
+    charged = setup + sum(epochs) + sum(checks)
+    return {
+        "accuracy": val_correct / n_val,
+        "val_correct": val_correct,
+        "val_total": n_val,
+        "check_total": n_check,
+        "curve": curve,
+        "test_accuracy": test_correct / n_test,
+        "test_correct": test_correct,
+        "test_total": n_test,
+        "latency": latency,
+        "setup_seconds": setup,
+        "epoch_seconds": epochs,
+        "check_seconds": checks,
+        "charged_seconds": charged,
+        "wall_seconds": charged + 2.0,
+        "test_seconds": 2.0,
+    }

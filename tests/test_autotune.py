@@ -4,6 +4,7 @@ import json
 
 import optuna
 import pytest
+from conftest import ground_truth_fields
 
 from loratune import api
 from loratune.executors.replay import ReplayExecutor, load_grid
@@ -87,12 +88,8 @@ def _fake_grid(path, space):
             {
                 "status": "complete",
                 "config": c.to_dict(),
-                "accuracy": acc,
-                "curve": [acc - 0.2, acc - 0.05],
-                "latency": 1.0 + c.rank / 8,
-                "wall_seconds": 3.0 + c.rank / 4,
+                **ground_truth_fields(acc, [acc - 0.2, acc - 0.05], 1.0 + c.rank / 8),
                 "cost": 0.0,
-                "eval_seconds": 0.5,
             }
         )
     path.write_text("\n".join(json.dumps(r) for r in rows))
@@ -116,9 +113,9 @@ def test_replay_autotune_finds_the_best_and_charges_the_clock(tmp_path, space_fi
     )
     best = max(r["accuracy"] for r in rows)
     assert result.best.accuracy == pytest.approx(best)
-    spent = sum(r.metrics["wall_seconds"] for r in result.explored + result.verified)
+    spent = sum(r.metrics["charged_seconds"] for r in result.explored + result.verified)
     assert executor.clock == pytest.approx(spent)
-    assert executor.clock < sum(r["wall_seconds"] for r in rows)
+    assert executor.clock < sum(r["charged_seconds"] for r in rows)
 
 
 def test_replay_early_stop_charges_only_epochs_run(tmp_path, space_file):
@@ -130,7 +127,9 @@ def test_replay_early_stop_charges_only_epochs_run(tmp_path, space_file):
     c = space.configs()[0]
     r = executor.run(c, TrialHooks(on_epoch=lambda e, acc: False))
     assert r.epochs_run == 1 and r.stopped_early and executor.epochs == 1
-    assert executor.clock == pytest.approx((3.0 + c.rank / 4) / 2)
+    # Set-up, one epoch of training and one check evaluation: what the real trainer spends.
+    assert executor.clock == pytest.approx(1.0 + (1.0 + c.rank / 8) + 0.25)
+    assert r.test_accuracy is None and r.val_total == 50
 
 
 def _two_level_grid(path, space):
@@ -142,12 +141,8 @@ def _two_level_grid(path, space):
             {
                 "status": "complete",
                 "config": c.to_dict(),
-                "accuracy": acc,
-                "curve": [acc - 0.05, acc],
-                "latency": 1.0,
-                "wall_seconds": 2.5,
+                **ground_truth_fields(acc, [acc - 0.05, acc], 1.0),
                 "cost": 0.5,
-                "eval_seconds": 0.5,
             }
         )
     path.write_text("\n".join(json.dumps(r) for r in rows))

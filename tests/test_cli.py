@@ -131,7 +131,11 @@ def test_domains_lists_twelve():
     assert len(res.stdout.strip().splitlines()) == 12
 
 
-GRID = Path(__file__).resolve().parents[1] / "benchmarks/grids/smollm2-135m/customer_support.jsonl"
+# A recorded 60-config grid (protocol 1, archived): import reads any exported rows.
+GRID = (
+    Path(__file__).resolve().parents[1]
+    / "benchmarks/grids/archive/protocol-1/customer_support.jsonl"
+)
 
 
 def test_import_recorded_grid_makes_a_complete_grid_study(tmp_path):
@@ -169,5 +173,7 @@ def test_cli_autotune_defaults_are_the_api_defaults():
 
     cli = inspect.signature(cli_autotune).parameters
     api = inspect.signature(api_autotune).parameters
-    for name in ("explore", "verify", "rule", "early_stop", "seed", "n_train", "model"):
+    for name in ("explore", "verify", "rule", "early_stop", "seed", "data_seed", "model", "save"):
         assert cli[name].default == api[name].default, name
+    for name in ("n_train", "n_val", "n_test"):  # sizes are text on the command line ('all')
+        assert int(cli[name].default) == api[name].default, name

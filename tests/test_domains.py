@@ -85,11 +85,11 @@ def test_deterministic(name: str, task) -> None:
 
 
 def test_sizes_and_no_shared_text(task) -> None:
-    assert (len(task.train), len(task.validation), len(task.test)) == (100, 32, 200)
+    assert (len(task.train), len(task.validation), len(task.test)) == (100, 256, 800)
     train = {_text(e.prompt) for e in task.train}
     val = {_text(e.prompt) for e in task.validation}
     test = {_text(e.prompt) for e in task.test}
-    assert len(train) == 100 and len(val) == 32 and len(test) == 200
+    assert len(train) == 100 and len(val) == 256 and len(test) == 800
     assert not train & test and not train & val and not val & test
 
 

@@ -21,6 +21,11 @@ def _record(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
             str(tmp_path / "space.toml"),
             "--dir",
             str(tmp_path / "grids"),
+            "--n-val",
+            "20",
+            "--n-test",
+            "20",
+            "--allow-dirty",  # the test may run from a working tree with edits
             *extra,
         ],
         capture_output=True,
@@ -44,6 +49,11 @@ def test_grid_is_recorded_then_rebuilt_from_its_jsonl(tmp_path):
     recorded = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(recorded) == 2 and all(r["status"] == "complete" for r in recorded)
     assert all(r["provenance"]["packages"]["torch"] for r in recorded)
+    # Ground truth: validation decides (the value), the test split is scored to judge.
+    assert all(r["accuracy"] == r["val_correct"] / r["val_total"] for r in recorded)
+    # 120 rows: 100 train, the 20 left shared by validation and test.
+    assert all(r["test_total"] == 10 and r["test_accuracy"] is not None for r in recorded)
+    assert all(len(r["epoch_seconds"]) == len(r["check_seconds"]) == 1 for r in recorded)
     # A fresh clone has the JSONL but not the SQLite study: the rows are imported, not rerun.
     (tmp_path / "grids" / "grids.db").unlink()
     again = _record(tmp_path)

@@ -151,10 +151,10 @@ def test_failed_trial_is_recorded_and_the_sweep_goes_on(tmp_path, data_csv, smal
     class Flaky:
         device = "cpu"
 
-        def run(self, config, hooks):
+        def run(self, config, hooks, save_adapter=None):
             if config.rank == 2 and config.learning_rate == 1e-2:
                 raise TrialFailed("loss is nan at epoch 1 step 3")
-            return real.run(config, hooks)
+            return real.run(config, hooks, save_adapter=save_adapter)
 
     job.executor = Flaky()
     recs = run_configs(job, load_space(small_space).configs(), "sweep")

@@ -13,7 +13,7 @@ BANKING = SHARED / "datasets" / "banking77" / "train.csv"
 def test_banking77_is_a_classification_task():
     task = get_task(data=BANKING, seed=0)
     assert task.kind == "classification" and len(task.labels) == 77
-    assert (len(task.train), len(task.validation), len(task.test)) == (100, 32, 200)
+    assert (len(task.train), len(task.validation), len(task.test)) == (100, 256, 800)
     assert not {e.prompt for e in task.train} & {e.prompt for e in task.test}
     assert all(e.completion in task.labels for e in task.test)
     assert get_task(data=BANKING, seed=0) == task and get_task(data=BANKING, seed=1) != task

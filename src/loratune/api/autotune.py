@@ -10,7 +10,7 @@ from typing import Any, Literal
 import optuna
 
 from loratune.api.context import Progress, prepare_job, run_configs
-from loratune.api.pick import keep_adapters, pick_best, test_pick
+from loratune.api.pick import card_adapter, keep_adapters, pick_best, test_pick
 from loratune.api.validate import validate_study
 from loratune.errors import LoratuneError
 from loratune.executors import Executor
@@ -166,9 +166,11 @@ def autotune(
             "no trial finished all its epochs (failed or stopped early): "
             "see them with `loratune export`"
         )
-    test_pick(job, best, adapters)
-    kept = keep_adapters(adapters, target, best, verified, all_records, save)
+    tested = test_pick(job, best, adapters)
     validation = validate_study(job.study.study_name, storage, grid_study=grid_study)
+    kept = keep_adapters(adapters, target, best, verified, all_records, save)
+    if kept is not None:
+        card_adapter(kept, job.study.study_name, best.number, tested, validation)
     result = AutotuneResult(
         study=job.study.study_name,
         best=best,

@@ -104,3 +104,31 @@ def keep_adapters(
     if not any(adapters.iterdir()):
         adapters.rmdir()
     return kept
+
+
+def card_adapter(
+    folder: Path, study: str, trial: int, tested: dict[str, Any], validation: dict[str, Any]
+) -> None:
+    """Add the run's facts to the pick's `loratune.json` and write its model card."""
+    from loratune.deploy import write_model_card
+    from loratune.trainer.adapters import read_meta, write_meta
+
+    meta = read_meta(folder)
+    meta.update(
+        study=study,
+        trial=trial,
+        test_accuracy=tested.get("test_accuracy"),
+        test_correct=tested.get("test_correct"),
+        test_total=tested.get("test_total"),
+    )
+    write_meta(folder, meta)
+    speed = validation.get("speedup") or {}
+    write_model_card(
+        folder,
+        meta,
+        {
+            "regret": validation.get("regret_vs_grid"),
+            "speedup": speed.get("factor"),
+            "speedup_source": speed.get("source"),
+        },
+    )

@@ -301,3 +301,6 @@ def validate(
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+# deploy, try, evaluate: registered on `app` when their module is imported.
+from loratune.cli import deploy_cmds  # noqa: E402,F401

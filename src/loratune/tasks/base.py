@@ -69,7 +69,8 @@ class Task:
             "kind": self.kind,
             "instruction": self.instruction,
             "labels": list(self.labels),
-            "prompt_template": PROMPT_TEMPLATE,
+            # A user's extraction rows are trained on their prompts as written.
+            "prompt_template": PROMPT_TEMPLATE if self.instruction else "{text}",
             "source": self.source,
             "data_seed": self.data_seed,
             "n_train": len(self.train),

@@ -193,7 +193,10 @@ def load_user_task(
     train = pool[:n_train]
     if len(train) < 2:
         raise LoratuneError(f"{files['train']}: too few distinct rows left to train on")
-    everything = train + split_rows["validation"] + split_rows["test"]
+    # The label set is every label in the files, not only in the rows drawn: a rare label
+    # stays a possible answer.
+    everything = [p for pairs in (*own.values(), pool, train) for p in pairs]
+    everything += split_rows["validation"] + split_rows["test"]
     labels = tuple(sorted({y for _, y in everything})) if kind == "classification" else ()
     if kind == "classification" and len(labels) < 2:
         raise LoratuneError(
