@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import optuna
 import pytest
+from conftest import ground_truth_fields
 
 from loratune.api.autotune import DEFAULT_EARLY_STOP
 from loratune.errors import LoratuneError
@@ -23,6 +24,7 @@ from loratune.space import config_key, load_space
 from loratune.strategies.race import (
     Autotune,
     AutotuneTransfer,
+    CurveStop,
     EarlyStop,
     Exhaustive,
     Hyperband,
@@ -70,10 +72,10 @@ def fake_rows(domain: str = "support", seed: int = 0, shift: float = 0.0) -> lis
                     "weight_decay": wd,
                     "epochs": 3,
                 },
-                "accuracy": acc,
-                "curve": curve,
-                "latency": latency,
-                "wall_seconds": 3 * latency + 1.0,
+                # Validation a little noisier than test, as a smaller split is.
+                **ground_truth_fields(
+                    float(np.clip(acc + rng.normal(0, 0.01), 0, 1)), curve, latency, test_acc=acc
+                ),
                 "cost": 0.0,
                 "provenance": {"git_commit": "abc1234"},
             }
@@ -103,13 +105,16 @@ def fast_fit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Predictor, "fit", classmethod(fit))
 
 
-def _strategies(rows: list[dict[str, Any]]) -> dict[str, Callable[[], Strategy]]:
-    other = fake_rows("legal", seed=1, shift=-0.1)
+def _strategies(
+    rows: list[dict[str, Any]], other: list[dict[str, Any]] | None = None
+) -> dict[str, Callable[[], Strategy]]:
+    other = other or fake_rows("legal", seed=1, shift=-0.1)
     return {
         "exhaustive": Exhaustive,
         "random": lambda: RandomSearch(5),
         "autotune": lambda: Autotune(4, 2),
-        "autotune-es": lambda: Autotune(4, 2, early_stop=EarlyStop()),
+        "autotune-es": lambda: Autotune(4, 2, early_stop=EarlyStop(n_val=50)),
+        "autotune-curve": lambda: Autotune(4, 2, early_stop=CurveStop(n_val=50)),
         "transfer": lambda: AutotuneTransfer(
             {"fake/legal": other, "fake/support": rows}, "support", 3, 2
         ),
@@ -130,9 +135,14 @@ def test_space_is_inferred_from_the_grid(rows):
 
 
 def test_exhaustive_finds_the_best_with_the_whole_compute(rows):
+    """Exhaustive search trains everything, picks by validation, and is judged on test: its
+    regret is the gap between the test accuracy of its validation pick and the grid's best."""
     result = run_strategy(Exhaustive(), rows, seed=0)
-    assert result.regret == 0 and result.success
-    assert result.best_accuracy == max(r["accuracy"] for r in rows)
+    top = max(enumerate(rows), key=lambda p: (p[1]["val_correct"], -p[0]))[1]
+    assert result.best_config.to_dict()["rank"] == top["config"]["rank"]
+    assert result.best_accuracy == pytest.approx(top["test_accuracy"])
+    best = max(r["test_accuracy"] for r in rows)
+    assert result.regret == pytest.approx(best - top["test_accuracy"])
     assert result.compute_fraction == pytest.approx(1.0)
     assert result.epoch_fraction == pytest.approx(1.0)
     assert result.trials == result.full_trials == 18
@@ -194,6 +204,7 @@ def test_autotune_early_stop_saves_epochs_on_diverging_configs(rows, fast_fit):
         "random",
         "autotune",
         "autotune-es",
+        "autotune-curve",
         "transfer",
         "tpe",
         "gp",
@@ -246,7 +257,8 @@ def test_autotune_replays_loratune_autotune_decisions(rows, tmp_path, early_stop
     api_trials = result.explored + result.verified
     assert [s.config for s in race.trace] == [config_key(r.config) for r in api_trials]
     assert [s.full for s in race.trace] == [r.full for r in api_trials]
-    assert race.best_accuracy == pytest.approx(result.best.accuracy)
+    assert config_key(race.best_config) == config_key(result.best.config)
+    assert race.best_accuracy == pytest.approx(result.validation["pick"]["test_accuracy"])
 
 
 def test_quick_fit_keeps_the_predictor_and_its_model_choice(rows):
@@ -288,19 +300,175 @@ def test_run_strategy_refuses_a_grid_missing_configs(rows, tmp_path):
         run_strategy(Exhaustive(), rows[:-1], seed=0, space=load_space(space_file))
 
 
-ALL_NAMES = [
-    "exhaustive",
-    "random",
-    "document-recipe",
-    "loratune-default",
-    "optuna-tpe",
-    "optuna-gp",
-    "hyperband",
-    "asha",
-    # The default's early stopping switched: whichever way the default is set.
-    "autotune-no-early-stop" if DEFAULT_EARLY_STOP else "autotune-early-stop",
-    "autotune-transfer",
-]
+# ------------------------------------------------------------------- validation decides
+
+
+def _scramble_tests(rows: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
+    """The same rows with every test field drawn at random: a strategy that reads none of
+    them asks for the same configs and picks the same one."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for r in rows:
+        n = r["test_total"]
+        correct = int(rng.integers(0, n + 1))
+        hits = "".join(rng.choice(["0", "1"], n))
+        out.append({**r, "test_correct": correct, "test_accuracy": correct / n, "test_hits": hits})
+    return out
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["exhaustive", "random", "autotune", "autotune-es", "autotune-curve", "transfer", "tpe"]
+    + ["gp", "hyperband", "asha"],
+)
+def test_no_strategy_reads_a_test_field(rows, fast_fit, name):
+    """Test labels scrambled: the same configs asked, stopped and charged, the same
+    predictions, the same pick; only the judge's number may change."""
+    other = fake_rows("legal", seed=1, shift=-0.1)
+    scrambled_rows, scrambled_other = _scramble_tests(rows, 1), _scramble_tests(other, 2)
+    a = _strategies(rows, other)[name]()
+    b = _strategies(scrambled_rows, scrambled_other)[name]()
+    true = run_strategy(a, rows, seed=4)
+    fake = run_strategy(b, scrambled_rows, seed=4)
+    assert [(s.config, s.full, s.seconds, s.epochs) for s in true.trace] == [
+        (s.config, s.full, s.seconds, s.epochs) for s in fake.trace
+    ]
+    assert config_key(true.best_config) == config_key(fake.best_config)
+    assert true.compute_fraction == fake.compute_fraction
+    if isinstance(a, Autotune):
+        assert a.predictions is not None and b.predictions is not None
+        assert [(config_key(p.config), p.accuracy, p.accuracy_std) for p in a.predictions] == [
+            (config_key(p.config), p.accuracy, p.accuracy_std) for p in b.predictions
+        ]
+    if name == "exhaustive":  # the judge reads the test fields: scrambling them shows
+        assert (fake.regret, fake.best_accuracy) != (true.regret, true.best_accuracy)
+
+
+# ------------------------------------------------------------------ the curve stopping rule
+
+
+def _is_slow(config: dict[str, Any]) -> bool:
+    return config["rank"] == 16 and config["learning_rate"] == 1e-3 and config["weight_decay"] == 0
+
+
+def _slow_starter_rows() -> list[dict[str, Any]]:
+    """fake_rows with one of the best configs starting slowly (epoch-1 check accuracy 0.3,
+    then 0.76 and its full accuracy), as a high learning rate does."""
+    rows = fake_rows()
+    for r in rows:
+        if _is_slow(r["config"]):
+            acc = r["test_accuracy"]
+            r.update(ground_truth_fields(r["accuracy"], [0.3, 0.76, acc], 2.8, test_acc=acc))
+    return rows
+
+
+def test_curve_stop_rule_reads_the_slope():
+    rule = CurveStop(n_val=50, z=2.0, at=2)
+    assert rule.keep_going([0.3], [0.7], epochs=3)  # epoch 1: never judged
+    assert rule.projected([0.3, 0.76], 3) == pytest.approx(1.0)
+    assert rule.keep_going([0.3, 0.76], [0.8], epochs=3)  # still climbing fast: goes on
+    assert not rule.keep_going([0.2, 0.22], [0.8], epochs=3)  # flat and far below: stops
+    assert rule.keep_going([0.2, 0.22], [], epochs=3)  # nothing to compare with yet
+    assert rule.keep_going([0.2, 0.22], [0.8], epochs=2)  # the last epoch is never cut
+    with pytest.raises(LoratuneError):
+        CurveStop(at=0)
+
+
+def test_curve_stop_stops_at_epoch_two_and_replay_charges_what_ran(fast_fit):
+    from loratune.executors.replay import charged_seconds
+
+    rows = _slow_starter_rows()
+    grid = keyed_grid(rows)
+    every = len(rows)  # explore the whole grid, in Sobol order: every trial is judged
+    curve = run_strategy(Autotune(every, 1, early_stop=CurveStop(n_val=50)), rows, seed=0)
+    first = run_strategy(Autotune(every, 1, early_stop=EarlyStop(n_val=50)), rows, seed=0)
+    for result, stop_epochs in ((curve, 2), (first, 1)):
+        stopped = [s for s in result.trace if not s.full]
+        assert stopped, "the diverging configs must be stopped"
+        epochs = {s.config: 3 if s.full else stop_epochs for s in result.trace}
+        assert result.epochs == sum(epochs.values())
+        assert result.seconds == pytest.approx(
+            sum(charged_seconds(grid[k], e) for k, e in epochs.items())
+        )
+    slow = next(k for k, r in grid.items() if _is_slow(r["config"]))
+    assert slow in {s.config for s in first.trace if not s.full}, "epoch 1 cuts the slow starter"
+    assert slow in {s.config for s in curve.trace if s.full}, "the curve rule lets it finish"
+    # It costs an epoch per stopped trial more than the epoch-1 rule.
+    assert curve.epochs > first.epochs
+
+
+def test_false_stops_count_stopped_configs_near_the_best(tmp_path, fast_fit):
+    from loratune.strategies.race.bench import false_stops
+    from loratune.strategies.race.grids import read_grid
+
+    path = tmp_path / "fake" / "support.jsonl"
+    _write_grid(path, _slow_starter_rows())
+    space = space_from_grid(_slow_starter_rows())
+    grid = read_grid(path, space)
+    runs = {
+        (grid.label, seed): run_strategy(
+            Autotune(18, 1, early_stop=EarlyStop(n_val=50)), grid.rows, seed=seed, space=space
+        )
+        for seed in range(2)
+    }
+    stats = false_stops(runs, grid)
+    stopped = [s.config for r in runs.values() for s in r.trace if not s.full]
+    assert stats["runs"] == 2 and stats["stops"] == len(stopped)
+    best = max(r["test_correct"] for r in grid.rows.values())
+    near = [k for k in stopped if best - grid.rows[k]["test_correct"] <= 8]  # 2 pt of 400
+    assert stats["false_stops"] == len(near) >= 2  # the slow starter, once per seed
+    assert stats["configs_falsely_stopped"] == len(set(near))
+
+
+# ------------------------------------------------------------------------------ statistics
+
+
+def test_holm_adjusts_a_hand_example():
+    from loratune.strategies.race.compare import holm
+
+    # Sorted: 0.01 x 3 = 0.03; 0.03 x 2 = 0.06; 0.04 x 1 = 0.04, raised to 0.06 (monotone).
+    adjusted = holm({"a": 0.01, "b": 0.04, "c": 0.03, "d": None, "e": 0.5})
+    assert adjusted["a"] == pytest.approx(0.04)  # 4 tests: 0.01 x 4
+    assert adjusted["c"] == pytest.approx(0.09)  # 0.03 x 3
+    assert adjusted["b"] == pytest.approx(0.09)  # 0.04 x 2 = 0.08, raised to 0.09
+    assert adjusted["e"] == pytest.approx(0.5)  # 0.5 x 1, above 0.09
+    assert adjusted["d"] is None
+    assert holm({"x": 0.3, "y": 0.4}) == {"x": pytest.approx(0.6), "y": pytest.approx(0.6)}
+    assert holm({"x": 0.9, "y": 0.8}) == {"x": 1.0, "y": 1.0}
+
+
+def test_regret_vs_exhaustive_is_a_paired_difference(rows):
+    from loratune.strategies.race.compare import mean_ci, regret_vs
+
+    exhaustive = {("g", s): run_strategy(Exhaustive(), rows, seed=s) for s in range(3)}
+    assert regret_vs(exhaustive, exhaustive) == {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0}
+    rand = {("g", s): run_strategy(RandomSearch(3), rows, seed=s) for s in range(3)}
+    d = [rand[k].regret - exhaustive[k].regret for k in exhaustive]
+    r = regret_vs(exhaustive, rand)
+    assert r["mean"] == pytest.approx(np.mean(d))
+    assert r["ci_low"] <= r["mean"] <= r["ci_high"]
+    ci = mean_ci([0.0, 0.01, 0.02, 0.0, 0.03, 0.01])
+    assert 0 <= ci["ci_low"] < ci["mean"] < ci["ci_high"] <= 0.03
+
+
+def test_random_pick_curve_is_exact_on_a_hand_example():
+    from fractions import Fraction as F
+
+    from loratune.strategies.race.compare import random_pick_curve
+
+    # Validation 3 > 2 = 2 > failed; test 0.5, 0.9, 0.8, 0 -> best 0.9, within 0.1: 0.9, 0.8.
+    c = random_pick_curve([F(3), F(2), F(2), None], [F(1, 2), F(9, 10), F(4, 5), F(0)], F(1, 10))
+    # One draw: each config with 1/4; the failed one picks nothing (regret 0.9).
+    assert c["success"][1] == pytest.approx(0.5)
+    assert c["regret"][1] == pytest.approx((0.4 + 0 + 0.1 + 0.9) / 4)
+    # All four: config 0 has the best validation: regret 0.4, never a success.
+    assert c["success"][4] == 0 and c["regret"][4] == pytest.approx(0.4)
+    # Two of four (6 pairs): config 0 is picked whenever drawn (3 pairs); the pair of the tied
+    # configs picks either (success); pairs of one tied config and the failed one: success.
+    assert c["success"][2] == pytest.approx(3 / 6)
+
+
+# ----------------------------------------------------------------------------- the bench
 
 
 def _load_bench(monkeypatch: pytest.MonkeyPatch) -> Any:
@@ -317,31 +485,111 @@ def _write_grid(path: Path, rows: list[dict[str, Any]]) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
+HOLDOUT = 'tuning = ["support"]\nheld_out = ["legal"]\n'
+NAMES = [
+    "exhaustive",
+    "random",
+    "loratune-default",
+    "autotune-curve-stop",
+    "optuna-tpe",
+    "hyperband",
+    "asha",
+    "autotune-no-early-stop" if DEFAULT_EARLY_STOP else "autotune-early-stop",
+    "autotune-transfer",
+]
+
+
+def _bench_args(tmp_path: Path, grids: Path, recording: Path) -> list[str]:
+    space_file = tmp_path / "mini.toml"
+    space_file.write_text(SPACE_TOML)
+    holdout = tmp_path / "holdout.toml"
+    holdout.write_text(HOLDOUT)
+    return ["--grids-dir", str(grids), "--space", str(space_file), "--holdout", str(holdout)] + [
+        "--recording-dir",
+        str(recording),
+        "--out",
+        str(tmp_path / "out"),
+        "--jobs",
+        "1",
+    ]
+
+
 def test_bench_writes_results_with_the_required_keys(tmp_path, fast_fit, monkeypatch):
-    grids = tmp_path / "grids"
+    grids, recording = tmp_path / "grids", tmp_path / "recording"
     _write_grid(grids / "fake" / "support.jsonl", fake_rows("support"))
     _write_grid(grids / "fake" / "legal.jsonl", fake_rows("legal", seed=1, shift=-0.1))
     _write_grid(grids / "fake" / "growing.jsonl", fake_rows("growing", seed=2)[:7])
-    space_file = tmp_path / "mini.toml"
-    space_file.write_text(SPACE_TOML)
-    out = tmp_path / "out"
+    _write_grid(recording / "fake" / "banking.jsonl", fake_rows("banking", seed=3)[:5])
     bench = _load_bench(monkeypatch)
-    names = [n for n in ALL_NAMES if n != "optuna-gp"]  # GP: seconds per proposal; tested above
     bench.main(
-        ["--grids-dir", str(grids), "--space", str(space_file), "--seeds", "2", "--jobs", "1"]
-        + ["--out", str(out), "--faithful", "--strategies", *names]  # faithful: fast_fit applies
+        _bench_args(tmp_path, grids, recording)
+        + ["--seeds", "2", "--faithful", "--strategies", *NAMES]  # faithful: fast_fit applies
     )
+    out = tmp_path / "out"
     data = json.loads((out / "results.json").read_text())
+    assert data["selection"] == "validation" and data["judge"] == "test"
     strategies = data["strategies"]
-    assert set(strategies) == set(names)
+    assert set(strategies) == set(NAMES)
     for name, s in strategies.items():
         assert {"success_rate", "compute_fraction", "mean_regret", "epoch_fraction"} <= set(s)
+        assert set(s["regret_vs_exhaustive"]) == {"mean", "ci_low", "ci_high"}
+        assert s["regret_vs_exhaustive"]["ci_low"] <= s["regret_vs_exhaustive"]["ci_high"]
         assert s["runs"] == 4  # 2 grids x 2 seeds
         assert ("wilcoxon_vs_default" in s) == (name != "loratune-default")
-    assert strategies["exhaustive"]["compute_fraction"] == pytest.approx(1.0)
-    assert strategies["exhaustive"]["mean_regret"] == 0
-    assert [g["label"] for g in data["grids"]] == ["fake/legal", "fake/support"]
+        if name != "loratune-default":
+            assert "p_holm" in s["wilcoxon_vs_default"]
+    exhaustive = strategies["exhaustive"]
+    assert exhaustive["regret_vs_exhaustive"] == {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0}
+    assert exhaustive["compute_fraction"] == pytest.approx(1.0)
+    # The held-out grid is reported apart, with the same keys.
+    assert data["groups"]["tuning"]["grids"] == ["fake/support"]
+    assert data["groups"]["held_out"]["grids"] == ["fake/legal"]
+    held = data["groups"]["held_out"]["strategies"]
+    assert held["exhaustive"]["runs"] == 2 and "regret_vs_exhaustive" in held["random"]
+    assert set(data["groups"]["held_out"]["goal"]) >= {"no_worse_than_exhaustive", "beats"}
+    assert {g["label"]: g["group"] for g in data["grids"]} == {
+        "fake/legal": "held_out",
+        "fake/support": "tuning",
+    }
+    per = data["per_grid"]["fake/support"]
+    assert set(per["predictor"]) >= {"spearman", "mae", "coverage", "time_mae_seconds"}
+    assert per["predictor"]["seeds"] == 2
+    assert {"loratune-default", "autotune-curve-stop"} <= set(per["early_stopping"])
     assert data["skipped"][0]["label"] == "fake/growing"
+    assert data["recordings"][0]["rows"] == 5
     md = (out / "RESULTS.md").read_text()
     assert "incomplete: 7 of 18 configs" in md and "abc1234" in md
+    assert "Held-out grids" in md and "regret − exhaustive's" in md and "5 (5) of 18" in md
     assert (out / "regret_vs_compute.png").stat().st_size > 0
+
+
+def test_bench_without_a_complete_grid_says_so(tmp_path, monkeypatch, capsys):
+    grids, recording = tmp_path / "grids", tmp_path / "recording"
+    old = [{k: v for k, v in r.items() if k != "setup_seconds"} for r in fake_rows()]
+    _write_grid(grids / "fake" / "old.jsonl", old)  # protocol 1: no split timings
+    _write_grid(recording / "fake" / "support.jsonl", fake_rows()[:3])
+    _write_grid(recording / "fake" / "support-seed1.jsonl", fake_rows()[:1])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "regret_vs_compute.png").write_bytes(b"stale")
+    _load_bench(monkeypatch).main(_bench_args(tmp_path, grids, recording))
+    printed = capsys.readouterr().out
+    assert "No complete protocol-2 grid yet" in printed
+    assert "fake/support: 3 of 18 complete rows" in printed
+    data = json.loads((out / "results.json").read_text())
+    assert data["strategies"] == {} and data["selection"] == "validation"
+    assert "old protocol" in data["skipped"][0]["reason"]
+    md = (out / "RESULTS.md").read_text()
+    assert "nothing was raced" in md and "| 3 (3) of 18 |" in md and "noise subset" in md
+    assert not (out / "regret_vs_compute.png").exists(), "a stale plot outlived its numbers"
+
+
+def test_holdout_file_is_fixed_and_names_the_planned_grids():
+    from loratune.strategies.race.grids import Holdout, load_holdout
+
+    holdout = load_holdout(ROOT / "benchmarks" / "holdout.toml")
+    assert set(holdout.tuning) == {"customer_support", "insurance"}
+    assert set(holdout.held_out) == {"banking77", "financial"}
+    assert holdout.group("banking77") == "held_out" and holdout.group("legal") == "unassigned"
+    with pytest.raises(LoratuneError, match="both"):
+        Holdout(("a",), ("a",))

@@ -71,16 +71,17 @@ def open_study(
 ) -> optuna.Study:
     """Open (or create) a study; `attrs` (domain, model, space) are stored on creation."""
     url = storage or DEFAULT_STORAGE
+    backend = resolve_storage(url)
     try:
         if not create:
-            return optuna.load_study(study_name=name, storage=url)
+            return optuna.load_study(study_name=name, storage=backend)
         study = optuna.create_study(
-            study_name=name, storage=url, direction="maximize", load_if_exists=True
+            study_name=name, storage=backend, direction="maximize", load_if_exists=True
         )
     except KeyError as exc:
         raise LoratuneError(f"no study named {name!r} in {url}") from exc
-    except (ValueError, ImportError, RuntimeError) as exc:
-        raise LoratuneError(f"cannot open storage {url}: {str(exc).splitlines()[0]}") from exc
+    except Exception as exc:  # SQLAlchemy and drivers raise many kinds: one line each
+        raise _storage_error(url, exc) from exc
     if attrs:
         for k, v in attrs.items():
             if study.user_attrs.get(k) is None:
@@ -98,10 +99,50 @@ def study_space(study: optuna.Study) -> Space | None:
 
 def list_studies(storage: Storage) -> list[str]:
     url = storage or DEFAULT_STORAGE
+    backend = resolve_storage(url)
     try:
-        return [s.study_name for s in optuna.get_all_study_summaries(storage=url)]
-    except (ValueError, ImportError, RuntimeError) as exc:
-        raise LoratuneError(f"cannot open storage {url}: {str(exc).splitlines()[0]}") from exc
+        return [s.study_name for s in optuna.get_all_study_summaries(storage=backend)]
+    except Exception as exc:
+        raise _storage_error(url, exc) from exc
+
+
+STORAGE_HELP = (
+    "use sqlite:///FILE.db, postgresql://USER@HOST/DB, mysql://..., or a journal file "
+    "(a path ending in .log, or journal:///PATH)"
+)
+
+
+def resolve_storage(storage: Storage) -> str | optuna.storages.BaseStorage:
+    """An Optuna storage for a URL: RDB URLs pass through; a journal file gets a JournalStorage.
+
+    A plain path is refused here (not deep in SQLAlchemy) with the forms that work.
+    """
+    if storage is None:
+        return DEFAULT_STORAGE
+    if not isinstance(storage, str):
+        return storage
+    path = storage.removeprefix("journal://") if storage.startswith("journal://") else None
+    if path is None and "://" not in storage and storage.endswith(".log"):
+        path = storage
+    if path is not None:
+        from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+        try:
+            return JournalStorage(JournalFileBackend(path))
+        except OSError as exc:
+            raise LoratuneError(f"cannot open journal file {path}: {exc.strerror}") from exc
+    if "://" not in storage:
+        raise LoratuneError(f"storage {storage!r} is not a URL: {STORAGE_HELP}")
+    return storage
+
+
+def _storage_error(url: str, exc: Exception) -> LoratuneError:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "file is not a database" in text or "malformed" in text:
+        return LoratuneError(f"storage {url} is not a readable SQLite database ({text})")
+    if "readonly" in text or "read-only" in text:
+        return LoratuneError(f"storage {url} is read-only: point --storage at a writable file")
+    return LoratuneError(f"cannot open storage {url}: {text} ({STORAGE_HELP})")
 
 
 def _distributions(space: Space) -> dict[str, optuna.distributions.BaseDistribution]:

@@ -5,6 +5,11 @@ from loratune.strategies.race import Autotune, run_strategy
 
 result = run_strategy(Autotune(explore=12, verify=5), load_grid("grid.jsonl"), seed=0)
 print(result.regret, result.compute_fraction)
+
+The benchmark around it (`bench`: the race over grids and seeds and its statistics; `tables`:
+results.json, RESULTS.md and the plot; `roster`: the strategies raced; `grids`: the recorded
+grids and holdout.toml; `noise`: the ground truth's noise) is what `benchmarks/race.py` and
+`benchmarks/noise.py` run.
 """
 
 from loratune.strategies.race.autotune import (
@@ -26,11 +31,13 @@ from loratune.strategies.race.run import (
 )
 from loratune.strategies.race.samplers import OptunaSearch
 from loratune.strategies.race.simple import Exhaustive, RandomSearch
+from loratune.strategies.race.stopping import CurveStop
 
 __all__ = [
     "SUCCESS_WITHIN",
     "Autotune",
     "AutotuneTransfer",
+    "CurveStop",
     "EarlyStop",
     "Exhaustive",
     "Hyperband",

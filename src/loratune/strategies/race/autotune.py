@@ -25,6 +25,7 @@ from loratune.predictor import (
 from loratune.space import Config, config_key
 from loratune.strategies.autotune import (
     EarlyStop,
+    Prediction,
     VerifyRule,
     _training_data,
     fit_predictor,
@@ -33,6 +34,7 @@ from loratune.strategies.autotune import (
 )
 from loratune.strategies.design import sobol_design
 from loratune.strategies.race.base import Observation, Strategy, tried_keys
+from loratune.strategies.race.stopping import CurveStop
 from loratune.study import TrialRecord
 
 # Fits the predictor's surrogates on encoded configs and targets, as `Predictor.fit` does.
@@ -97,7 +99,8 @@ class Autotune(Strategy):
     """Explore `explore` configs of a Sobol design, fit the predictor on them, verify the
     `verify` best predicted (`rule`: top-k or ei), as `loratune.autotune` does.
 
-    With `early_stop`, any trial (explored or verified) is stopped after epoch 1 by that rule.
+    With `early_stop`, any trial (explored or verified) is stopped after epoch 1 by that rule
+    (`EarlyStop`), or at a later epoch by a rule that reads more of the curve (`CurveStop`).
     If fewer than two explored trials succeed, random untried configs are explored until two
     have, since the predictor needs two. `fit` replaces `Predictor.fit` (e.g. `quick_fit`);
     None fits exactly as `loratune.autotune` does (`fit_predictor`).
@@ -108,7 +111,7 @@ class Autotune(Strategy):
         explore: int = 12,
         verify: int = 5,
         rule: VerifyRule = "top-k",
-        early_stop: EarlyStop | None = None,
+        early_stop: EarlyStop | CurveStop | None = None,
         name: str | None = None,
         fit: SurrogateFit | None = None,
     ) -> None:
@@ -119,12 +122,22 @@ class Autotune(Strategy):
         self.fit = fit
         self.name = name or f"autotune-{explore}+{verify}"
         self._picks: list[Config] | None = None
+        # What the predictor said of the whole grid after exploring (for the race's report).
+        self.predictions: list[Prediction] | None = None
+        self._running: list[float] = []  # the running trial's check accuracies so far
+        self._running_epochs = 0
 
     def _start(self) -> None:
         assert self.space is not None
         n = min(self.explore, len(self.configs))
         self._plan = [self.configs[i] for i in sobol_design(self.space, n, self.seed)]
         self._picks = None
+        self.predictions = None
+
+    def ask(self, history: Sequence[Observation]) -> Config | None:
+        config = super().ask(history)
+        self._running, self._running_epochs = [], config.epochs if config is not None else 0
+        return config
 
     def _next(self, history: Sequence[Observation]) -> Config | None:
         tried = tried_keys(history)
@@ -147,6 +160,7 @@ class Autotune(Strategy):
     def _pick(self, records: list[TrialRecord]) -> list[Config]:
         assert self.space is not None
         predictions = predict_grid(self._fit(records), self.space, records)
+        self.predictions = predictions
         best_seen = max((r.accuracy or 0.0 for r in records if r.full), default=0.0)
         return [p.config for p in pick_verify(predictions, self.verify, best_seen, self.rule)]
 
@@ -158,6 +172,11 @@ class Autotune(Strategy):
     def on_epoch(self, epoch: int, val_acc: float) -> bool:
         if self.early_stop is None:
             return True
+        if isinstance(self.early_stop, CurveStop):
+            self._running.append(val_acc)
+            at = self.early_stop.at
+            seen = [v for o in self.history if (v := o.val_at(at)) is not None]
+            return self.early_stop.keep_going(self._running, seen, self._running_epochs)
         # The same gate `loratune.autotune` uses, primed from this run's history.
         seen = [v for o in self.history if (v := o.val_at(1)) is not None]
         return self.early_stop.first_epoch_gate(seen).keep_going(epoch, val_acc)

@@ -32,8 +32,8 @@ class Observation(NamedTuple):
 
     @property
     def full(self) -> bool:
-        """Trained every epoch, so `result.accuracy` is a test accuracy (not a stopped one's
-        last validation score)."""
+        """Trained every epoch, so `result.accuracy` is its whole validation split's score
+        (not a stopped one's check-subset score)."""
         return self.result is not None and not self.result.stopped_early
 
     def val_at(self, epochs: int) -> float | None:
@@ -52,7 +52,7 @@ def epochs_spent(history: Sequence[Observation]) -> int:
 
 
 def best_full(history: Sequence[Observation]) -> float | None:
-    """Best test accuracy among trials trained to the end: what a strategy would hand over."""
+    """Best validation accuracy among trials trained to the end (what a strategy may read)."""
     values = [o.result.accuracy for o in history if o.full and o.result is not None]
     return max(values) if values else None
 

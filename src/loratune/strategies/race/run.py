@@ -1,15 +1,18 @@
 """Race a strategy over a recorded grid: replay its trials, score its pick, count its compute.
 
-The loop is the only place that touches an executor; strategies stay pure. Compute is what
-the replay executor's simulated clock charged (recorded seconds, prorated by epochs for a
-stopped trial) and the epochs it charged, each as a fraction of the whole grid's recorded
-compute, which is what exhaustive search pays.
+The loop is the only place that touches an executor; strategies stay pure. Every strategy
+picks by validation (the finished trial with the most validation examples right); the judge
+is the pick's recorded test accuracy, which no strategy sees. Margins are compared exactly
+on the recorded counts. Compute is what the replay executor charged (set-up, the epochs run
+and the validation evaluations run, as the real trainer spends them) as a fraction of the
+whole grid's charged seconds, which is what exhaustive search pays.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from fractions import Fraction
 from typing import Any
 
 from loratune.errors import LoratuneError
@@ -17,10 +20,18 @@ from loratune.executors.local import TrialHooks
 from loratune.executors.replay import ReplayExecutor
 from loratune.space import Config, Space, config_key
 from loratune.strategies.race.autotune import GridRows, grid_rows
-from loratune.strategies.race.base import Observation, Strategy, best_full
+from loratune.strategies.race.base import Observation, Strategy
 from loratune.trainer import TrialFailed
 
-SUCCESS_WITHIN = 0.01  # "success": within 1 accuracy point of the grid's best
+# "Success": the pick's test accuracy within this margin of the grid's best, compared exactly
+# on the recorded counts. 1 accuracy point is the user document's bar ("within 1 point of
+# the exhaustive sweep"), kept as the default because it is the question users ask. Whether
+# it can be met is a matter of noise: on 800 test examples the judge's own standard error
+# at 90% accuracy is about 1.1 points, and training a config again under another seed moves
+# its test accuracy too. The race prints the noise measured on the recorded noise subsets
+# (`noise.measure`, benchmarks/NOISE.md) beside this margin; protocol 1's figure (3.3 points,
+# a data-sample SD) is in the archive and was not training noise.
+SUCCESS_WITHIN = 0.01
 # Axes a space can have, in the order a space file usually lists them; alpha is derived.
 _AXES = (
     "rank",
@@ -43,18 +54,18 @@ class Step:
     full: bool  # trained every epoch
     seconds: float  # cumulative simulated seconds
     epochs: int  # cumulative epochs
-    best: float | None  # best test accuracy among full trials so far
+    best: float | None  # test accuracy of the pick (by validation) among full trials so far
 
 
 @dataclass(frozen=True)
 class RunResult:
     strategy: str
     seed: int
-    best_accuracy: float | None  # best full trial's test accuracy; None if none finished
-    best_config: Config | None
-    grid_best: float
+    best_accuracy: float | None  # test accuracy of the pick; None if no trial finished
+    best_config: Config | None  # the pick: the full trial with the best validation counts
+    grid_best: float  # the grid's best test accuracy
     regret: float  # grid_best - best_accuracy (best_accuracy counted as 0 when None)
-    success: bool  # regret <= SUCCESS_WITHIN
+    success: bool  # regret <= the margin, compared exactly on the test counts
     trials: int
     full_trials: int
     seconds: float
@@ -73,21 +84,49 @@ class RunResult:
 
 @dataclass(frozen=True)
 class GridTotals:
-    best: float  # best test accuracy of any complete row
-    seconds: float  # recorded wall seconds of every row, failed ones too
+    best: Fraction  # best test accuracy of any complete row, exact
+    seconds: float  # charged seconds of every row (what exhaustive search pays), failed too
     epochs: int  # recorded epochs of every complete row
+
+
+def test_score(row: Mapping[str, Any]) -> Fraction:
+    """A ground-truth row's exact test accuracy (the judge's number)."""
+    return Fraction(int(row["test_correct"]), int(row["test_total"]))
+
+
+def val_score(row: Mapping[str, Any]) -> Fraction:
+    return Fraction(int(row["val_correct"]), int(row["val_total"]))
 
 
 def grid_totals(rows: GridRows) -> GridTotals:
     rows_ = grid_rows(rows)
-    ok = [r for r in rows_ if r.get("status") == "complete" and r.get("accuracy") is not None]
+    ok = [r for r in rows_ if r.get("status") == "complete"]
     if not ok:
         raise LoratuneError("the grid has no complete trial to compare with")
+    if any(r.get("test_correct") is None for r in ok):
+        raise LoratuneError("the grid has rows without a test score: not a ground-truth grid")
     return GridTotals(
-        best=max(float(r["accuracy"]) for r in ok),
-        seconds=sum(float(r.get("wall_seconds") or 0.0) for r in rows_),
+        best=max(test_score(r) for r in ok),
+        seconds=sum(float(r.get("charged_seconds") or 0.0) for r in rows_),
         epochs=sum(len(r.get("curve") or ()) for r in ok),
     )
+
+
+def within(score: Fraction, best: Fraction, margin: float) -> bool:
+    """best - score <= margin, exactly: the margin is read as a decimal (0.01 is 1/100)."""
+    return best - score <= Fraction(str(margin))
+
+
+def pick_by_validation(history: Sequence[Observation]) -> Observation | None:
+    """The full trial with the most validation examples right; the earliest wins a tie."""
+    full = [(i, o) for i, o in enumerate(history) if o.full and o.result is not None]
+    if not full:
+        return None
+    _, top = max(
+        full,
+        key=lambda p: (Fraction(p[1].result.val_correct, p[1].result.val_total), -p[0]),  # type: ignore[union-attr]
+    )
+    return top
 
 
 def keyed_grid(rows: GridRows) -> dict[str, dict[str, Any]]:
@@ -161,9 +200,10 @@ def run_strategy(
         except TrialFailed:
             obs = Observation(config, None)
         history.append(obs)
-        best = best_full(history)
+        top = pick_by_validation(history)
+        best = float(test_score(grid[config_key(top.config)])) if top is not None else None
         trace.append(Step(config_key(config), obs.full, executor.clock, executor.epochs, best))
-    return _score(strategy.name, seed, history, executor, totals, success_within, trace)
+    return _score(strategy.name, seed, history, executor, totals, success_within, trace, grid)
 
 
 def _score(
@@ -174,19 +214,19 @@ def _score(
     totals: GridTotals,
     success_within: float,
     trace: list[Step],
+    grid: Mapping[str, Mapping[str, Any]],
 ) -> RunResult:
     full = [o for o in history if o.full and o.result is not None]
-    top = max(full, key=lambda o: o.result.accuracy if o.result else 0.0, default=None)
-    best = top.result.accuracy if top is not None and top.result is not None else None
-    regret = totals.best - (best if best is not None else 0.0)
+    top = pick_by_validation(history)
+    score = test_score(grid[config_key(top.config)]) if top is not None else Fraction(0)
     return RunResult(
         strategy=name,
         seed=seed,
-        best_accuracy=best,
+        best_accuracy=float(score) if top is not None else None,
         best_config=top.config if top is not None else None,
-        grid_best=totals.best,
-        regret=regret,
-        success=regret <= success_within + 1e-9,
+        grid_best=float(totals.best),
+        regret=float(totals.best - score),
+        success=top is not None and within(score, totals.best, success_within),
         trials=len(history),
         full_trials=len(full),
         seconds=executor.clock,

@@ -1,0 +1,430 @@
+"""The race as a benchmark: every strategy x grid x seed replayed, then summarised.
+
+Every strategy picks by validation and is judged on the pick's test accuracy; exhaustive
+search picks by validation too, and each strategy's regret is compared with its regret on
+the same (grid, seed). Compute is what replay charged. Grids are grouped as `holdout.toml`
+fixes them (tuning / held out) and every summary is made per group as well as over all grids.
+`benchmarks/race.py` is a thin script over `run_bench`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import statistics
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from loratune.errors import LoratuneError
+from loratune.provenance import git_commit
+from loratune.space import Space, config_key
+from loratune.stats import bootstrap_ci, prediction_stats
+from loratune.strategies.race.autotune import Autotune, SurrogateFit, quick_fit
+from loratune.strategies.race.compare import (
+    holm,
+    random_pick_curve,
+    regret_vs,
+    wilcoxon_vs,
+    wilson,
+)
+from loratune.strategies.race.grids import GROUPS, Grid, Holdout
+from loratune.strategies.race.roster import DEFAULT, EXHAUSTIVE, Defaults, Entry, roster
+from loratune.strategies.race.run import (
+    SUCCESS_WITHIN,
+    RunResult,
+    run_strategy,
+    test_score,
+    val_score,
+)
+
+FALSE_STOP_WITHIN = Fraction(2, 100)  # a stop is false if the full run ends within 2 points
+PREDICTOR_LEVEL = 0.9  # the predictor's interval whose coverage is reported
+
+Runs = dict[tuple[str, int], RunResult]
+
+
+# ---------------------------------------------------------------------------------- race
+
+# Set before the worker pool forks, so workers read grids without pickling them.
+_CONTEXT: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Task:
+    label: str
+    name: str
+    seed: int
+
+
+def _run_task(task: Task) -> tuple[Task, RunResult, dict[str, Any] | None]:
+    grids: dict[str, Grid] = _CONTEXT["grids"]
+    space: Space = _CONTEXT["space"]
+    target = grids[task.label]
+    entry = roster(space, target, list(grids.values()), _CONTEXT["defaults"], _CONTEXT["fit"])[
+        task.name
+    ]
+    strategy = entry.make()
+    with warnings.catch_warnings():  # optimiser chatter on tiny data sets
+        warnings.simplefilter("ignore")
+        result = run_strategy(strategy, target.rows, task.seed, space=space)
+    checked = predictor_check(strategy, target) if task.name == DEFAULT else None
+    return task, result, checked
+
+
+def predictor_check(strategy: object, grid: Grid) -> dict[str, Any] | None:
+    """The predictor after the explore phase against the grid's recorded validation accuracy
+    (full split) and seconds per epoch of every config it had not tried."""
+    preds = getattr(strategy, "predictions", None) if isinstance(strategy, Autotune) else None
+    if not preds:
+        return None
+    untried = [
+        (p, grid.rows[k])
+        for p in preds
+        if not p.tried and grid.rows.get(k := config_key(p.config), {}).get("status") == "complete"
+    ]
+    if len(untried) < 3:
+        return None
+    acc = prediction_stats(
+        [p.accuracy for p, _ in untried],
+        [p.accuracy_std for p, _ in untried],
+        [float(val_score(r)) for _, r in untried],
+        level=PREDICTOR_LEVEL,
+    )
+    lat = prediction_stats(
+        [p.latency for p, _ in untried],
+        [p.latency_std for p, _ in untried],
+        [float(np.mean(r["epoch_seconds"])) for _, r in untried],
+        level=PREDICTOR_LEVEL,
+    )
+    return {
+        "n": acc["n"],
+        "spearman": (acc["spearman"] or {}).get("rho"),
+        "mae": acc["mae"],
+        "coverage": acc["coverage"],
+        "time_spearman": (lat["spearman"] or {}).get("rho"),
+        "time_mae_seconds": lat["mae"],
+        "time_coverage": lat["coverage"],
+    }
+
+
+@dataclass
+class RaceOutput:
+    runs: dict[str, Runs] = field(default_factory=dict)  # strategy -> (grid, seed) -> result
+    predictor: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # grid -> seeds
+
+
+def race(
+    grids: Sequence[Grid],
+    space: Space,
+    names: Sequence[str],
+    seeds: int,
+    jobs: int,
+    defaults: Defaults,
+    fit: SurrogateFit | None = quick_fit,
+    progress: bool = True,
+) -> RaceOutput:
+    """Every strategy of `names` x grid x seed, replayed."""
+    _CONTEXT.update(grids={g.label: g for g in grids}, space=space, fit=fit, defaults=defaults)
+    tasks = [
+        Task(g.label, name, seed)
+        for g in grids
+        for name in roster(space, g, grids, defaults, fit)
+        if name in names
+        for seed in range(seeds)
+    ]
+    out = RaceOutput()
+    for done, (task, result, checked) in enumerate(_map(tasks, jobs), 1):
+        out.runs.setdefault(task.name, {})[(task.label, task.seed)] = result
+        if checked is not None:
+            out.predictor.setdefault(task.label, []).append(checked)
+        if progress and (done % 50 == 0 or done == len(tasks)):
+            print(f"  {done}/{len(tasks)} runs", flush=True)
+    return out
+
+
+def _map(tasks: list[Task], jobs: int) -> Iterator[tuple[Task, RunResult, dict[str, Any] | None]]:
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(_run_task, tasks)
+        return
+    with multiprocessing.get_context("fork").Pool(jobs, initializer=_one_thread) as pool:
+        yield from pool.imap_unordered(_run_task, tasks, chunksize=4)
+
+
+def _one_thread() -> None:
+    """Workers share the cores: one BLAS/torch thread each, or they fight over them."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+
+
+# ---------------------------------------------------------------------------- per grid
+
+
+def false_stops(runs: Runs, grid: Grid) -> dict[str, Any]:
+    """Trials a strategy stopped early whose full run ends within 2 points (test accuracy) of
+    the grid's best: configs the stopping rule cut that were among the best."""
+    complete = [r for r in grid.rows.values() if r.get("status") == "complete"]
+    best = max(test_score(r) for r in complete)
+    stopped = [
+        s.config
+        for (label, _), result in runs.items()
+        if label == grid.label
+        for s in result.trace
+        if not s.full and grid.rows[s.config].get("status") == "complete"
+    ]
+    false = [k for k in stopped if best - test_score(grid.rows[k]) <= FALSE_STOP_WITHIN]
+    n_runs = sum(label == grid.label for label, _ in runs)
+    return {
+        "runs": n_runs,
+        "stops": len(stopped),
+        "false_stops": len(false),
+        "false_stop_share": len(false) / len(stopped) if stopped else None,
+        "false_stops_per_run": len(false) / n_runs if n_runs else None,
+        "configs_falsely_stopped": len(set(false)),
+        "configs_within_2pt": sum(best - test_score(r) <= FALSE_STOP_WITHIN for r in complete),
+    }
+
+
+def predictor_summary(checks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Means over seeds of the predictor's per-seed statistics (None where undefined)."""
+
+    def mean(key: str) -> float | None:
+        v = [c[key] for c in checks if c.get(key) is not None]
+        return statistics.fmean(v) if v else None
+
+    keys = ("spearman", "mae", "coverage", "time_spearman", "time_mae_seconds", "time_coverage")
+    return {
+        "seeds": len(checks),
+        "untried": statistics.fmean(c["n"] for c in checks),
+        "level": PREDICTOR_LEVEL,
+        **{k: mean(k) for k in keys},
+    }
+
+
+# ------------------------------------------------------------------------------ summary
+
+
+def random_fraction_for(success: float, grids: Sequence[Grid]) -> float | None:
+    """The compute fraction random search (picking by validation) needs to reach `success`,
+    averaged over grids as the race averages strategies, interpolated between whole trials."""
+    if success <= 0:
+        return None
+    f = np.linspace(0, 1, 2001)
+    curves = [random_curve(g) for g in grids]
+    mean = np.mean([np.interp(f, c["fraction"], c["success"]) for c in curves], axis=0)
+    hit = np.nonzero(mean >= success - 1e-9)[0]
+    return float(f[hit[0]]) if len(hit) else 1.0
+
+
+_CURVES: dict[str, dict[str, np.ndarray]] = {}
+
+
+def random_curve(grid: Grid) -> dict[str, np.ndarray]:
+    key = f"{grid.path}:{grid.sha256}"
+    if key not in _CURVES:
+        rows = list(grid.rows.values())
+        ok = [r.get("status") == "complete" for r in rows]
+        _CURVES[key] = random_pick_curve(
+            [val_score(r) if good else None for r, good in zip(rows, ok, strict=True)],
+            [test_score(r) if good else Fraction(0) for r, good in zip(rows, ok, strict=True)],
+            Fraction(str(SUCCESS_WITHIN)),
+        )
+    return _CURVES[key]
+
+
+def summarise(
+    runs: Runs,
+    entry: Entry,
+    grids: Sequence[Grid],
+    default: Runs | None,
+    exhaustive: Runs | None,
+) -> dict[str, Any]:
+    """One strategy's numbers over `runs` (already restricted to `grids`)."""
+    rs = list(runs.values())
+    regrets = [r.regret for r in rs]
+    wins = sum(r.success for r in rs)
+    compute = statistics.fmean(r.compute_fraction for r in rs)
+    success = wins / len(rs)
+    lo, hi = bootstrap_ci(regrets, seed=0) if len(rs) > 1 else (regrets[0], regrets[0])
+    need = random_fraction_for(success, grids)
+    out: dict[str, Any] = {
+        "rule": entry.rule,
+        "budget": entry.budget,
+        "equal_compute_to_default": entry.equal_compute,
+        "runs": len(rs),
+        "success_rate": success,
+        "success_ci95": list(wilson(wins, len(rs))),
+        "mean_regret": statistics.fmean(regrets),
+        "regret_ci95": [lo, hi],
+        "compute_fraction": compute,
+        "epoch_fraction": statistics.fmean(r.epoch_fraction for r in rs),
+        "mean_seconds": statistics.fmean(r.seconds for r in rs),
+        "mean_trials": statistics.fmean(r.trials for r in rs),
+        "speedup_vs_exhaustive": 1 / compute if compute > 0 else None,
+        "speedup_at_equal_success": need / compute if need is not None and compute > 0 else None,
+        "regret_vs_exhaustive": regret_vs(exhaustive, runs) if exhaustive else None,
+    }
+    if default is not None and runs is not default:
+        out["wilcoxon_vs_default"] = wilcoxon_vs(default, runs)
+        out["compute_vs_default"] = compute / statistics.fmean(
+            r.compute_fraction for r in default.values()
+        )
+    out["per_grid"] = {
+        g.label: {
+            "success_rate": statistics.fmean(
+                r.success for (lab, _), r in runs.items() if lab == g.label
+            ),
+            "mean_regret": statistics.fmean(
+                r.regret for (lab, _), r in runs.items() if lab == g.label
+            ),
+            "compute_fraction": statistics.fmean(
+                r.compute_fraction for (lab, _), r in runs.items() if lab == g.label
+            ),
+        }
+        for g in grids
+        if any(lab == g.label for lab, _ in runs)
+    }
+    return out
+
+
+def summarise_all(
+    output: RaceOutput, entries: Mapping[str, Entry], grids: Sequence[Grid]
+) -> dict[str, dict[str, Any]]:
+    """Every strategy's summary over `grids`, with Holm-adjusted p-values against the default
+    across all its rivals."""
+    labels = {g.label for g in grids}
+    sub = {
+        name: {k: r for k, r in runs.items() if k[0] in labels}
+        for name, runs in output.runs.items()
+    }
+    sub = {name: runs for name, runs in sub.items() if runs}
+    default, exhaustive = sub.get(DEFAULT), sub.get(EXHAUSTIVE)
+    out = {
+        name: summarise(runs, entries[name], grids, default, exhaustive)
+        for name, runs in sub.items()
+    }
+    adjusted = holm(
+        {n: s["wilcoxon_vs_default"]["p"] for n, s in out.items() if "wilcoxon_vs_default" in s}
+    )
+    for name, p in adjusted.items():
+        out[name]["wilcoxon_vs_default"]["p_holm"] = p
+    return out
+
+
+def goal_check(strategies: Mapping[str, Mapping[str, Any]]) -> dict[str, Any] | None:
+    """Issue 10's goal for the default: no worse than exhaustive search (upper end of the
+    regret difference's interval <= 0.5 pt) at <= 20% of its compute, and lower regret than
+    Optuna TPE and random search at equal compute (Holm-adjusted p < 0.05)."""
+    d = strategies.get(DEFAULT)
+    if d is None or d.get("regret_vs_exhaustive") is None:
+        return None
+    rivals = {}
+    for name in ("optuna-tpe", "random"):
+        w = (strategies.get(name) or {}).get("wilcoxon_vs_default")
+        if w is not None:
+            p = w.get("p_holm")
+            rivals[name] = {
+                "p_holm": p,
+                "met": p is not None and p < 0.05 and (w["mean_diff"] or 0) > 0,
+            }
+    return {
+        "regret_vs_exhaustive_ci_high_pt": 100 * d["regret_vs_exhaustive"]["ci_high"],
+        "no_worse_than_exhaustive": d["regret_vs_exhaustive"]["ci_high"] <= 0.005,
+        "compute_fraction": d["compute_fraction"],
+        "within_20pct_compute": d["compute_fraction"] <= 0.20,
+        "beats": rivals,
+    }
+
+
+# ---------------------------------------------------------------------------------- report
+
+
+@dataclass
+class Report:
+    space: Space
+    seeds: int
+    used: list[Grid]
+    skipped: list[dict[str, Any]]
+    holdout: Holdout
+    defaults: Defaults
+    faithful: bool = False  # predictor fitted exactly as loratune.autotune (else quick_fit)
+    recordings: list[dict[str, Any]] = field(default_factory=list)
+    noise: dict[str, Any] = field(default_factory=dict)
+    margin_line: str = ""
+    strategies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    per_grid: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Read when the race starts: once it writes results.json the checkout is always dirty.
+    commit: str | None = field(default_factory=git_commit)
+
+    def group_of(self, grid: Grid) -> str:
+        return self.holdout.group(grid.name)
+
+
+def fill(report: Report, output: RaceOutput, entries: Mapping[str, Entry]) -> None:
+    """The summaries of a finished race: over all grids, per group, per grid."""
+    report.strategies = summarise_all(output, entries, report.used)
+    for group in GROUPS:
+        grids = [g for g in report.used if report.group_of(g) == group]
+        if grids:
+            strategies = summarise_all(output, entries, grids)
+            report.groups[group] = {
+                "grids": [g.label for g in grids],
+                "strategies": strategies,
+                "goal": goal_check(strategies),
+            }
+    for g in report.used:
+        info: dict[str, Any] = {"group": report.group_of(g)}
+        if g.label in output.predictor:
+            info["predictor"] = predictor_summary(output.predictor[g.label])
+        info["early_stopping"] = {
+            name: false_stops(runs, g)
+            for name, runs in output.runs.items()
+            if entries[name].stops_early
+        }
+        report.per_grid[g.label] = info
+
+
+def run_bench(
+    report: Report,
+    names: Sequence[str] | None,
+    jobs: int,
+    fit: SurrogateFit | None = quick_fit,
+) -> Report:
+    """Race `names` (default: every strategy of the roster) on the report's grids; exhaustive
+    search and the default are always raced, since every other strategy is compared with them."""
+    all_entries = entries_of(report.space, report.used, report.defaults, fit)
+    names = list(dict.fromkeys([EXHAUSTIVE, DEFAULT, *(names or all_entries)]))
+    unknown = [n for n in names if n not in all_entries] if report.used else []
+    if unknown:
+        raise LoratuneError(f"unknown strategies {unknown}: choose from {sorted(all_entries)}")
+    if not report.used:
+        return report
+    print(
+        f"race: {len(report.used)} grid(s), {len(names)} strategies, {report.seeds} seeds",
+        flush=True,
+    )
+    output = race(report.used, report.space, names, report.seeds, jobs, report.defaults, fit)
+    fill(report, output, all_entries)
+    return report
+
+
+def entries_of(
+    space: Space, grids: Sequence[Grid], defaults: Defaults, fit: SurrogateFit | None
+) -> dict[str, Entry]:
+    """Every strategy raced on any grid (transfer exists only where another domain does)."""
+    out: dict[str, Entry] = {}
+    for g in grids:
+        for name, entry in roster(space, g, grids, defaults, fit).items():
+            out.setdefault(name, entry)
+    return out
