@@ -7,7 +7,6 @@ import functools
 import hashlib
 import json
 import re
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,25 +103,10 @@ def find_grids(paths: Sequence[Path], space: Space) -> tuple[list[Grid], list[di
 
 
 def recording_dirs(root: Path) -> list[Path]:
-    """`benchmarks/grids/recording` of this checkout and of every other worktree of its
-    repository (grids are recorded in a clean worktree of the recording commit)."""
-    dirs = [root / "benchmarks" / "grids" / "recording"]
-    try:
-        out = subprocess.run(
-            ["git", "worktree", "list", "--porcelain"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        out = ""
-    for line in out.splitlines():
-        if line.startswith("worktree "):
-            d = Path(line.split(" ", 1)[1]) / "benchmarks" / "grids" / "recording"
-            if d.resolve() not in {x.resolve() for x in dirs}:
-                dirs.append(d)
-    return [d for d in dirs if d.is_dir()]
+    """`benchmarks/grids/recording` of this checkout: the committed copy of the grids being
+    recorded (they grow in a clean worktree of the recording commit and are copied here)."""
+    d = root / "benchmarks" / "grids" / "recording"
+    return [d] if d.is_dir() else []
 
 
 def count_rows(path: Path) -> tuple[int, int]:
