@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -163,3 +164,21 @@ def test_failed_trial_is_recorded_and_the_sweep_goes_on(tmp_path, data_csv, smal
     failed = next(r for r in records(job.study) if r.state == "failed")
     assert "nan" in failed.metrics["error"]
     assert done_keys(job.study) == {r.metrics["config_key"] for r in recs}
+
+
+def test_sweep_save_best_keeps_the_pick_with_its_card(tmp_path, data_csv, small_space):
+    recs = _sweep(tmp_path, data_csv, small_space, save="best", out=tmp_path / "run")
+    best = max((r for r in recs if r.full), key=lambda r: (r.accuracy, -r.number))
+    folder = tmp_path / "run" / "adapter"
+    meta = json.loads((folder / "loratune.json").read_text())
+    assert meta["trial"] == best.number and meta["validation_accuracy"] == best.accuracy
+    assert (folder / "README.md").is_file() and (folder / "adapter_model.safetensors").is_file()
+    assert not (tmp_path / "run" / "adapters").exists()  # the others were not kept
+
+
+def test_study_names_never_leave_runs():
+    from loratune.api.pick import runs_dir
+
+    for name in ("../../etc/x", "/abs/path", "a:b:c", ".."):
+        path = runs_dir(name)
+        assert path.parent == Path("runs") and ".." not in path.parts

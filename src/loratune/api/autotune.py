@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -10,7 +9,7 @@ from typing import Any, Literal
 import optuna
 
 from loratune.api.context import Progress, prepare_job, run_configs
-from loratune.api.pick import card_adapter, keep_adapters, pick_best, test_pick
+from loratune.api.pick import card_adapter, keep_adapters, pick_best, runs_dir, test_pick
 from loratune.api.validate import validate_study
 from loratune.errors import LoratuneError
 from loratune.executors import Executor
@@ -186,12 +185,6 @@ def autotune(
 
         result.report_dir = write_report(result, job.space, target)
     return result
-
-
-def runs_dir(study: str) -> Path:
-    """The run folder of a study: runs/<name>, the name made safe for a path."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", study).strip("._") or "run"
-    return Path("runs") / safe
 
 
 def _gate(study: optuna.Study, n_check: int) -> EpochGate:

@@ -7,6 +7,7 @@ on the study, so a resumed run never reads it again.
 
 from __future__ import annotations
 
+import re
 import shutil
 from fractions import Fraction
 from pathlib import Path
@@ -17,6 +18,13 @@ from loratune.errors import LoratuneError
 from loratune.study import TrialRecord
 
 PICK_ATTR = "pick_test"  # study attribute: the pick's trial number and its test counts
+
+
+def runs_dir(study: str) -> Path:
+    """The run folder of a study: runs/<name>, the name made safe for a path (no `..`, no
+    absolute path: a study name never writes outside runs/)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", study).strip("._") or "run"
+    return Path("runs") / safe
 
 
 def validation_score(r: TrialRecord) -> Fraction:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from loratune.api.context import Progress, prepare_job, run_configs
+from loratune.api.pick import card_adapter, keep_adapters, pick_best, runs_dir
 from loratune.errors import LoratuneError
 from loratune.executors import Executor
 from loratune.models import DEFAULT_MODEL
@@ -37,6 +38,8 @@ def sweep(
     evaluate_test: bool = False,
     executor: Executor | None = None,
     design_seed: int | None = None,
+    save: str = "none",
+    out: str | Path | None = None,
 ) -> list[TrialRecord]:
     """Run the whole grid, or `n` configs of it spread by a Sobol design; returns all records.
 
@@ -46,6 +49,8 @@ def sweep(
     """
     if n is not None and n < 1:
         raise LoratuneError("--n must be >= 1")
+    if save not in ("best", "verified", "all", "none"):
+        raise LoratuneError(f"unknown --save {save!r}: use best, verified, all or none")
     job = prepare_job(
         domain=domain,
         data=data,
@@ -75,5 +80,18 @@ def sweep(
     )
     skip = done_keys(job.study)
     todo = [c for c in configs if config_key(c) not in skip]
-    run_configs(job, todo, phase="sweep")
+    if save == "none":
+        run_configs(job, todo, phase="sweep")
+        return records(job.study)
+    target = Path(out) if out else runs_dir(job.study.study_name)
+    adapters = target / "adapters"
+    run_configs(job, todo, phase="sweep", save_dir=adapters)
+    recs = records(job.study)
+    best = pick_best(recs)
+    if best is not None:
+        # A sweep has no verify phase: "verified" keeps the pick's adapter in adapters/.
+        kept = keep_adapters(adapters, target, best, [best], recs, save)
+        if kept is not None and kept.is_dir():
+            tested = {"test_accuracy": best.test_accuracy}
+            card_adapter(kept, job.study.study_name, best.number, tested, {})
     return records(job.study)

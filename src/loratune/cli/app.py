@@ -111,6 +111,12 @@ def sweep(
         bool,
         typer.Option(help="score every config on the test split too (a ground-truth grid)"),
     ] = False,
+    save: Annotated[
+        str, typer.Option(help="adapters to keep: none, best, verified (= best) or all")
+    ] = "none",
+    out: Annotated[
+        Path | None, typer.Option(help="folder for kept adapters [default: runs/<study>]")
+    ] = None,
 ) -> None:
     """Train configs of a space for real and record every trial."""
     from loratune.api import sweep as run_sweep
@@ -131,6 +137,8 @@ def sweep(
             price_per_hour=price_per_hour,
             progress=progress,
             evaluate_test=with_test,
+            save=save,
+            out=out,
             **_task_options(n_train, n_val, n_test, data_seed, val_data, test_data),  # type: ignore[arg-type]
         )
     ok = [r for r in recs if r.ok]
