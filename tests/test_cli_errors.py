@@ -73,7 +73,7 @@ def test_debug_shows_the_traceback(tmp_path):
 def test_ctrl_c_gives_130_and_a_resumable_study(tmp_path):
     (tmp_path / "space.toml").write_text(
         "[grid]\nrank = [2, 4, 8, 16]\nlearning_rate = [1e-3, 3e-3]\n"
-        "[fixed]\nepochs = 3\nmax_length = 48\n"
+        "[fixed]\nepochs = 6\nmax_length = 48\n"
     )
     url = f"sqlite:///{tmp_path}/c.db"
     args = [
