@@ -121,3 +121,29 @@ def test_ctrl_c_gives_130_and_a_resumable_study(tmp_path):
     complete = [r for r in final if r.state == "complete"]
     assert len(complete) == 8
     assert len({r.metrics["config_key"] for r in complete}) == 8  # none trained twice
+
+
+def test_import_is_all_or_nothing_and_export_refuses_unwritable(tmp_path):
+    import json
+
+    from loratune.space import Config
+
+    space = tmp_path / "space.toml"
+    space.write_text("[grid]\nrank = [2, 4]\nlearning_rate = [1e-3]\n")
+    good = {
+        "status": "complete",
+        "config": Config(rank=2, alpha=4.0, learning_rate=1e-3).to_dict(),
+        "accuracy": 0.5,
+        "curve": [0.5],
+    }
+    bad = {**good, "config": Config(rank=4, alpha=8.0, learning_rate=1e-3).to_dict()}
+    bad["accuracy"] = "not a number"
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    url = f"sqlite:///{tmp_path}/i.db"
+    res = run("import", str(path), "--storage", url, "--space", str(space), "--study", "i")
+    assert res.returncode == 2 and "row 2" in res.stderr and "nothing was imported" in res.stderr
+    assert not [r for r in records(open_study(url, "i")) if r.state == "complete"]
+    res = run("export", str(tmp_path / "no" / "such" / "dir.jsonl"), "--storage", url)
+    assert res.returncode == 2 and "cannot write" in res.stderr
+    assert res.stderr.strip().count("\n") == 0

@@ -12,6 +12,7 @@ once told.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -307,52 +308,79 @@ def import_rows(study: optuna.Study, space: Space, rows: list[dict[str, Any]]) -
     have = {r.metrics.get("config_key") for r in records(study)}
     dists = _distributions(space)
     in_space = {config_key(c) for c in space.configs()}
+    # Check every row before adding any: an import is all rows or none.
+    todo: list[optuna.trial.FrozenTrial] = []
+    for number, row in enumerate(rows, 1):
+        try:
+            trial = _frozen(row, space, dists, in_space)
+        except LoratuneError as exc:
+            raise LoratuneError(f"row {number}: {exc}; nothing was imported") from exc
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LoratuneError(
+                f"row {number}: cannot import it ({exc}); nothing was imported"
+            ) from exc
+        if trial is None:
+            continue
+        key = trial.user_attrs["config_key"]
+        if key in have:
+            continue
+        have.add(key)
+        todo.append(trial)
     for k in ("domain", "model"):
         if rows and study.user_attrs.get(k) is None and rows[0].get(k) is not None:
             study.set_user_attr(k, rows[0][k])
     if study.user_attrs.get("space_def") is None:
         # Without it validation cannot tell that an imported grid is complete.
         study.set_user_attr("space_def", space.to_dict())
-    added = 0
-    for row in rows:
-        config = Config.from_dict(row["config"])
-        key = config_key(config)
-        if key in have or row.get("status") not in ("complete", "failed"):
-            continue
-        if key not in in_space:
-            raise LoratuneError(f"a recorded config is not in space {space.name!r}: {key}")
-        if row["status"] == "failed" and not row.get("error"):
-            continue  # an interruption: run it again rather than import it
-        params = {
-            k: config.alpha / config.rank if k == "alpha_ratio" else getattr(config, k)
-            for k in space.grid
-        }
-        attrs = {k: v for k, v in row.items() if k not in _DOC_FIELDS + _ROW_ONLY}
-        attrs.update(config=config.to_dict(), config_key=key, provenance=row.get("provenance"))
-        if attrs.get("error") is None:
-            attrs.pop("error", None)
-        when = datetime.fromisoformat(row["timestamp"]) if row.get("timestamp") else None
-        complete = row["status"] == "complete"
-        state = optuna.trial.TrialState.COMPLETE if complete else optuna.trial.TrialState.FAIL
-        study.add_trial(
-            optuna.trial.FrozenTrial(
-                number=0,
-                trial_id=0,
-                state=state,
-                value=float(row["accuracy"]) if complete else None,
-                values=None,
-                datetime_start=when,
-                datetime_complete=when,
-                params=params,
-                distributions=dists,
-                user_attrs=attrs,
-                system_attrs={},
-                intermediate_values=dict(enumerate(row.get("curve") or [])),
-            )
-        )
-        have.add(key)
-        added += 1
-    return added
+    for trial in todo:
+        study.add_trial(trial)
+    return len(todo)
+
+
+def _frozen(
+    row: dict[str, Any],
+    space: Space,
+    dists: dict[str, optuna.distributions.BaseDistribution],
+    in_space: set[str],
+) -> optuna.trial.FrozenTrial | None:
+    """The trial an exported row becomes, or None for a row that is not imported."""
+    config = Config.from_dict(row["config"])
+    key = config_key(config)
+    if row.get("status") not in ("complete", "failed"):
+        return None
+    if key not in in_space:
+        raise LoratuneError(f"a recorded config is not in space {space.name!r}: {key}")
+    if row["status"] == "failed" and not row.get("error"):
+        return None  # an interruption: run it again rather than import it
+    params = {
+        k: config.alpha / config.rank if k == "alpha_ratio" else getattr(config, k)
+        for k in space.grid
+    }
+    attrs = {k: v for k, v in row.items() if k not in _DOC_FIELDS + _ROW_ONLY}
+    attrs.update(config=config.to_dict(), config_key=key, provenance=row.get("provenance"))
+    if attrs.get("error") is None:
+        attrs.pop("error", None)
+    when = datetime.fromisoformat(row["timestamp"]) if row.get("timestamp") else None
+    complete = row["status"] == "complete"
+    value = float(row["accuracy"]) if complete else None
+    if value is not None and not math.isfinite(value):
+        raise LoratuneError(f"accuracy {row['accuracy']!r} is not a finite number")
+    state = optuna.trial.TrialState.COMPLETE if complete else optuna.trial.TrialState.FAIL
+    curve = [float(v) for v in row.get("curve") or []]
+    return optuna.trial.FrozenTrial(
+        number=0,
+        trial_id=0,
+        state=state,
+        value=value,
+        values=None,
+        datetime_start=when,
+        datetime_complete=when,
+        params=params,
+        distributions=dists,
+        user_attrs=attrs,
+        system_attrs={},
+        intermediate_values=dict(enumerate(curve)),
+    )
 
 
 def read_jsonl(path: str) -> list[dict[str, Any]]:
@@ -371,6 +399,9 @@ def read_jsonl(path: str) -> list[dict[str, Any]]:
 
 
 def write_jsonl(rows: list[dict[str, Any]], path: str) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, default=str) + "\n")
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps(row, default=str) + "\n")
+    except OSError as exc:
+        raise LoratuneError(f"cannot write {path}: {exc.strerror}") from exc
