@@ -226,6 +226,61 @@ class BoostingSurrogate(_Standardized):
         return self._mean.predict(x), width / (2 * norm.ppf(0.95))
 
 
+class TimeSurrogate(Surrogate):
+    """Seconds (per epoch, or per trial) as a + b x rank, fitted robustly (Huber loss).
+
+    A trial's compute is the base model's forward and backward passes (the same for every
+    config of a task) plus the adapter's, which grows linearly with rank; learning rate and
+    weight decay cost nothing. This physical form extrapolates to untried ranks, where trees
+    cannot, and the Huber loss keeps one trial slowed by another job on the machine from
+    dragging the line (a GP or a forest follows it). The slope is held at >= 0.
+    Column 0 of X must be log2(rank) (see `loratune.space.FEATURES`).
+    """
+
+    name = "robust-linear"
+
+    def clone(self) -> Surrogate:
+        return TimeSurrogate()
+
+    @staticmethod
+    def _rank(x: np.ndarray) -> np.ndarray:
+        return np.exp2(_check_x(x)[:, 0])
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> Surrogate:
+        from sklearn.linear_model import HuberRegressor
+
+        x, y = _check_xy(x, y)
+        rank = self._rank(x)
+        self._rank_mean = float(rank.mean())
+        self._rank_ss = float(((rank - rank.mean()) ** 2).sum())
+        if self._rank_ss == 0:  # one rank only: the level is all there is
+            self._a, self._b = float(np.median(y)), 0.0
+        else:
+            scale = float(rank.std()) or 1.0
+            model = HuberRegressor(alpha=0.0, max_iter=500).fit((rank / scale)[:, None], y)
+            self._a, self._b = float(model.intercept_), float(model.coef_[0] / scale)
+            if self._b < 0:
+                self._a, self._b = float(np.median(y)), 0.0
+        resid = y - (self._a + self._b * rank)
+        mad = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
+        self._sigma = max(mad, 0.02 * float(np.median(np.abs(y))), 1e-9)
+        self._n = len(y)
+        return self
+
+    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rank = self._rank(x)
+        mean = self._a + self._b * rank
+        # The prediction interval of a straight line: wider away from the ranks seen.
+        spread = 1.0 / self._n + (
+            (rank - self._rank_mean) ** 2 / self._rank_ss if self._rank_ss else 0.0
+        )
+        return mean, self._sigma * np.sqrt(1.0 + spread)
+
+
+# Targets that measure time or money: fitted by the physical time model, not chosen by CV.
+TIME_TARGETS = ("latency", "seconds_per_epoch", "cost", "seconds")
+
+
 def default_candidates(seed: int = 0) -> list[Surrogate]:
     """GP first: on ties (and with too few points for CV) the GP is preferred."""
     return [GPSurrogate(seed=seed), ForestSurrogate(seed=seed), BoostingSurrogate(seed=seed)]
@@ -287,6 +342,9 @@ class Predictor:
         scores: dict[str, dict[str, float]] = {}
         for name, y in targets.items():
             try:
+                if name in TIME_TARGETS:
+                    surrogates[name], scores[name] = TimeSurrogate().fit(x, y), {}
+                    continue
                 surrogates[name], scores[name] = select_surrogate(x, y, seed=seed)
             except LoratuneError as e:
                 raise LoratuneError(f"target {name!r}: {e}") from None

@@ -13,7 +13,8 @@ import numpy as np
 from loratune import stats
 from loratune.api.pick import PICK_ATTR, pick_best
 from loratune.errors import LoratuneError
-from loratune.space import Space, config_key
+from loratune.predictor import TimeSurrogate
+from loratune.space import Space, config_key, encode
 from loratune.study import (
     Storage,
     TrialRecord,
@@ -146,16 +147,24 @@ def validate_study(
             )
         # The pick's grid test accuracy too: another training seed may score it differently.
         out["pick_grid_accuracy"] = grid["accuracy_by_key"].get(pick.metrics["config_key"])
+    grid_ci: tuple[float, float] | None = None
     if grid and grid["complete"]:
         grid_s, source = grid["seconds"], "measured"
         grid_cost = grid["cost"]
     else:
-        grid_s, source = _predicted_grid_seconds(ok, space), "predicted"
+        grid_s, grid_ci = _predicted_grid_seconds(ok, space, seed)
+        source = "predicted"
         grid_cost = grid_s / spent_s * spent_cost if spent_s else 0.0
+    factor_ci = None
+    if source == "predicted" and grid_ci is not None and spent_s:
+        # A speedup against a predicted grid is a prediction: it carries its interval.
+        factor_ci = (grid_ci[0] / spent_s, grid_ci[1] / spent_s)
     out["speedup"] = {
         "grid_seconds": grid_s,
+        "grid_seconds_ci95": grid_ci if source == "predicted" else None,
         "source": source,
         "factor": stats.speedup(grid_s, spent_s) if spent_s else None,
+        "factor_ci95": factor_ci,
         "cost_saved": stats.cost_saved(grid_cost, spent_cost)
         if grid_cost
         else (1.0 - spent_s / grid_s if grid_s else None),
@@ -167,19 +176,30 @@ def validate_study(
     return out
 
 
-def _predicted_grid_seconds(ok: list[TrialRecord], space: Space | None) -> float:
-    """Whole-grid compute from the latency model: a trial is epochs x seconds/epoch plus the
-    evaluation overhead measured on the trials run, fitted by least squares on log rank."""
+def _predicted_grid_seconds(
+    ok: list[TrialRecord], space: Space | None, seed: int = 0, n_boot: int = 400
+) -> tuple[float, tuple[float, float] | None]:
+    """Whole-grid compute from the time model (a + b x rank, robust to a slow trial) fitted
+    on the charged seconds of the trials that ran every epoch; with a 95% interval from
+    resampling those trials."""
     if space is None:
-        return float("nan")
+        return float("nan"), None
     full = [r for r in ok if r.full] or ok  # a trial stopped early took less than a full one
-    rank = np.array([np.log2(r.config.rank) for r in full])
-    wall = np.array([charged(r) for r in full])
-    if len(set(rank)) > 1:
-        slope, icpt = np.polyfit(rank, wall, 1)
-    else:
-        slope, icpt = 0.0, float(wall.mean())
-    return float(sum(icpt + slope * np.log2(c.rank) for c in space.configs()))
+    x = encode([r.config for r in full])
+    y = np.array([charged(r) for r in full])
+    grid_x = encode(space.configs())
+    total = float(TimeSurrogate().fit(x, y).predict(grid_x)[0].sum())
+    if len(full) < 3:
+        return total, None
+    rng = np.random.default_rng(seed)
+    sums = []
+    for _ in range(n_boot):
+        pick = rng.integers(0, len(full), len(full))
+        if len(set(pick.tolist())) < 2:
+            continue
+        sums.append(float(TimeSurrogate().fit(x[pick], y[pick]).predict(grid_x)[0].sum()))
+    low, high = np.percentile(sums, [2.5, 97.5])
+    return total, (float(low), float(high))
 
 
 def latest_autotune_study(storage: Storage) -> str:

@@ -86,6 +86,9 @@ def print_validation(console: Console, v: dict[str, Any]) -> None:
             "prediction statistics)"
         )
     s = v.get("speedup", {})
+    ci = s.get("factor_ci95")
+    if ci:
+        console.print(f"predicted speedup, 95% interval {ci[0]:.1f}x to {ci[1]:.1f}x")
     console.print(
         f"speedup {_f(s.get('factor'), '.1f')}x against the exhaustive grid "
         f"({s.get('source')}: {_f(s.get('grid_seconds'), '.0f')} s vs "

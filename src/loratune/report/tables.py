@@ -207,8 +207,15 @@ def compute(data: ReportData) -> list[Block]:
     else:
         source = (
             "The grid's compute was **predicted**, not measured: no complete grid sweep is "
-            "recorded, so it is extrapolated from the wall time of this study's trials."
+            "recorded, so it is extrapolated from the charged seconds of this study's trials "
+            "by the time model (seconds = a + b x rank, robust to one slow trial)."
         )
+        ci = s.get("factor_ci95")
+        if isinstance(ci, list | tuple) and len(ci) == 2:
+            source += (
+                f" The predicted speedup's 95% interval (resampling the trials) is "
+                f"{factor(ci[0])} to {factor(ci[1])}."
+            )
     saved = num(s.get("cost_saved"))
     rows = [
         [
