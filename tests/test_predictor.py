@@ -16,7 +16,6 @@ from loratune.predictor import (
     default_candidates,
     expected_improvement,
     select_surrogate,
-    upper_confidence_bound,
 )
 
 
@@ -135,13 +134,6 @@ def test_expected_improvement() -> None:
     assert np.all(expected_improvement(mean, std, 0.8, xi=0.05) <= ei)
     with pytest.raises(LoratuneError):
         expected_improvement(mean, std[:2], best=0.8)
-
-
-def test_upper_confidence_bound() -> None:
-    ucb = upper_confidence_bound(np.array([0.5, 0.6]), np.array([0.2, 0.0]), beta=2.0)
-    np.testing.assert_allclose(ucb, [0.9, 0.6])
-    with pytest.raises(LoratuneError):
-        upper_confidence_bound(np.array([0.5]), np.array([0.1]), beta=-1.0)
 
 
 def test_time_model_extrapolates_and_resists_one_slow_trial():

@@ -122,19 +122,6 @@ def test_bootstrap_ci_contains_mean_and_narrows() -> None:
     assert stats.bootstrap_ci([0.2]) == (0.2, 0.2)
 
 
-def test_paired_bootstrap_ci() -> None:
-    rng = np.random.default_rng(4)
-    actual = rng.uniform(0.4, 0.9, 15)
-    pred = actual + rng.normal(0, 0.02, 15)
-    lo, hi = stats.paired_bootstrap_ci(pred, actual, stats.mae)
-    assert lo <= stats.mae(pred, actual) <= hi
-    lo, hi = stats.paired_bootstrap_ci(pred, actual, stats.spearman, seed=1)
-    assert 0.8 < lo <= hi <= 1.0
-    assert stats.paired_bootstrap_ci(pred, actual, stats.spearman, seed=1) == (lo, hi)
-    with pytest.raises(LoratuneError):
-        stats.paired_bootstrap_ci(pred, actual[:-1], stats.mae)
-
-
 def test_regret_speedup_cost() -> None:
     assert stats.regret(0.70, 0.75) == pytest.approx(0.05)
     assert stats.regret(0.80, 0.75) == 0.0

@@ -381,14 +381,6 @@ def expected_improvement(
     return np.where(std > 0, np.maximum(ei, 0.0), np.maximum(gain, 0.0))
 
 
-def upper_confidence_bound(mean: np.ndarray, std: np.ndarray, beta: float) -> np.ndarray:
-    """mean + beta * std: optimism in the face of uncertainty; beta = 0 is pure exploitation."""
-    mean, std = _check_mean_std(mean, std)
-    if not np.isfinite(beta) or beta < 0:
-        raise LoratuneError(f"beta must be a finite number >= 0, got {beta}")
-    return mean + beta * std
-
-
 __all__ = [
     "BoostingSurrogate",
     "ForestSurrogate",
@@ -398,5 +390,4 @@ __all__ = [
     "default_candidates",
     "expected_improvement",
     "select_surrogate",
-    "upper_confidence_bound",
 ]

@@ -129,15 +129,6 @@ def paired_tests(pred: Any, actual: Any) -> dict[str, Any]:
     return out
 
 
-def _interval(samples: np.ndarray, level: float) -> tuple[float, float]:
-    samples = samples[np.isfinite(samples)]
-    if len(samples) == 0:
-        raise LoratuneError("the statistic is undefined on every bootstrap resample")
-    tail = (1 - level) / 2 * 100
-    lo, hi = np.percentile(samples, [tail, 100 - tail])
-    return float(lo), float(hi)
-
-
 def _check_boot(level: float, n_boot: int) -> None:
     if not 0 < level < 1:
         raise LoratuneError(f"level must be between 0 and 1, got {level}")
@@ -152,52 +143,23 @@ def bootstrap_ci(
     n_boot: int = 2000,
     seed: int = 0,
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of `stat(values)`: no normality assumption, honest about
-    small n (with one value the interval is a point, which proves nothing)."""
+    """Percentile bootstrap interval of `stat(values)` (scipy.stats.bootstrap): no normality
+    assumption, honest about small n (with one value, or all equal, the interval is a point,
+    which proves nothing)."""
     v = _vector(values, "values")
     _check_boot(level, n_boot)
-    idx = np.random.default_rng(seed).integers(0, len(v), size=(n_boot, len(v)))
-    try:  # numpy reductions take axis=: one vectorised call instead of n_boot
-        boot = np.asarray(stat(v[idx], axis=1), dtype=float)
-        if boot.shape != (n_boot,):
-            raise TypeError
-    except TypeError:
-        boot = np.array([stat(v[i]) for i in idx], dtype=float)
-    return _interval(boot, level)
-
-
-def paired_bootstrap_ci(
-    a: Any,
-    b: Any,
-    stat: Callable[[np.ndarray, np.ndarray], float],
-    level: float = 0.95,
-    n_boot: int = 2000,
-    seed: int = 0,
-) -> tuple[float, float]:
-    """Bootstrap interval of `stat(a, b)` resampling pairs together (e.g. `mae`, `spearman`).
-
-    Resamples where the statistic is undefined (NaN, e.g. a constant resample for Spearman)
-    are dropped.
-    """
-    x, y = _pair(a, b, ("a", "b"))
-    _check_boot(level, n_boot)
-    idx = np.random.default_rng(seed).integers(0, len(x), size=(n_boot, len(x)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        boot = np.array([stat(x[i], y[i]) for i in idx], dtype=float)
-    return _interval(boot, level)
-
-
-def mae(pred: np.ndarray, actual: np.ndarray) -> float:
-    """Mean absolute error, as a statistic for `paired_bootstrap_ci`."""
-    return float(np.mean(np.abs(np.asarray(pred) - np.asarray(actual))))
-
-
-def spearman(pred: np.ndarray, actual: np.ndarray) -> float:
-    """Spearman's rho (NaN when undefined), as a statistic for `paired_bootstrap_ci`."""
-    if len(pred) < 2:
-        return float("nan")
-    return float(sps.spearmanr(pred, actual).statistic)
+    if len(v) < 2 or np.all(v == v[0]):
+        point = float(stat(v))
+        return point, point
+    res = sps.bootstrap(
+        (v,),
+        stat,
+        n_resamples=n_boot,
+        confidence_level=level,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
 def regret(picked_value: float, best_value: float) -> float:
@@ -321,13 +283,10 @@ __all__ = [
     "bootstrap_ci",
     "cost_saved",
     "evidence_warnings",
-    "mae",
-    "paired_bootstrap_ci",
     "paired_tests",
     "pareto_front",
     "prediction_stats",
     "regret",
     "regret_summary",
-    "spearman",
     "speedup",
 ]

@@ -33,7 +33,6 @@ class RichProgress:
         )
         self.trials = self.bar.add_task(label, total=None)
         self.steps = self.bar.add_task("steps", total=None, visible=False)
-        self._last_epoch = -1
 
     def __enter__(self) -> RichProgress:
         self.bar.start()
@@ -53,11 +52,8 @@ class RichProgress:
             description=f"{self.label} [{config.describe()}]",
         )
         self.bar.update(self.steps, total=None, completed=0, visible=True, description="steps")
-        self._last_epoch = -1
 
     def step(self, epoch: int, step: int, steps: int, loss: float) -> None:
-        if epoch != self._last_epoch:
-            self._last_epoch = epoch
         self.bar.update(
             self.steps,
             total=steps,

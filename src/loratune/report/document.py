@@ -14,11 +14,6 @@ class Para:
 
 
 @dataclass(frozen=True)
-class Bullets:
-    items: list[str]
-
-
-@dataclass(frozen=True)
 class Callout:
     """A box that must not be missed: the evidence warnings."""
 
@@ -52,7 +47,7 @@ class Gallery:
     images: list[Image]
 
 
-Block = Para | Bullets | Callout | Table | Image | Gallery
+Block = Para | Callout | Table | Image | Gallery
 
 
 @dataclass

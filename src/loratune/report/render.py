@@ -8,7 +8,6 @@ import re
 
 from loratune.report.document import (
     Block,
-    Bullets,
     Callout,
     Document,
     Gallery,
@@ -90,8 +89,6 @@ def _html_image(im: Image) -> str:
 def _html_block(b: Block) -> str:
     if isinstance(b, Para):
         return f"<p>{_inline(b.text)}</p>"
-    if isinstance(b, Bullets):
-        return "<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in b.items) + "</ul>"
     if isinstance(b, Callout):
         items = "".join(f"<li>{_inline(i)}</li>" for i in b.items)
         title = f'<strong class="title">{_inline(b.title)}</strong>'
@@ -148,8 +145,6 @@ def _md_image(im: Image) -> str:
 def _md_block(b: Block) -> str:
     if isinstance(b, Para):
         return b.text
-    if isinstance(b, Bullets):
-        return "\n".join(f"- {i}" for i in b.items)
     if isinstance(b, Callout):
         mark = "⚠️" if b.kind == "warn" else "✅"
         return "\n".join([f"> {mark} **{b.title}**", ">", *(f"> - {i}" for i in b.items)])
