@@ -34,7 +34,7 @@ def test_default_space_at_most_150():
         ("[grid]\nrank = [4]\nlearning_rate = [-1e-3]", "learning_rate"),
         ("[grid]\nrank = [4]\nlearning_rate = [1e-3]\nbogus = [1]", "unknown parameter"),
         ("[grid]\nrank = 4\nlearning_rate = [1e-3]", "must be a list"),
-        ("[grid]\nrank = []\nlearning_rate = [1e-3]", "no values"),
+        ("[grid]\nrank = []\nlearning_rate = [1e-3]", "empty list"),
         ("[fixed]\nrank = 4", "no [grid]"),
     ],
 )

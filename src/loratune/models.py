@@ -36,17 +36,35 @@ class BaseModel:
     autocast: bool  # run forward passes under bf16 autocast
 
 
+def check_device(requested: str | None = None) -> str | None:
+    """The device asked for (`requested`, else LORATUNE_DEVICE), refused now if this machine
+    cannot run it: call it before any study is created. None means "the best available"."""
+    requested = requested or os.environ.get("LORATUNE_DEVICE") or None
+    if requested is None:
+        return None
+    kind, _, index = requested.partition(":")
+    if kind not in ("cuda", "mps", "cpu") or (index and not index.isdigit()):
+        raise LoratuneError(f"unknown device {requested!r} (use cuda, cuda:N, mps or cpu)")
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise LoratuneError(f"device {requested!r} requested but CUDA is not available")
+        if index and int(index) >= torch.cuda.device_count():
+            raise LoratuneError(
+                f"device {requested!r} requested but there are {torch.cuda.device_count()} "
+                "CUDA devices"
+            )
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise LoratuneError("device 'mps' requested but MPS is not available")
+    if kind in ("cpu", "mps") and index:
+        raise LoratuneError(f"unknown device {requested!r} (use cuda, cuda:N, mps or cpu)")
+    return requested
+
+
 def pick_device(requested: str | None = None) -> torch.device:
     """cuda, then mps, then cpu; `requested` (or LORATUNE_DEVICE) overrides."""
-    requested = requested or os.environ.get("LORATUNE_DEVICE")
-    if requested:
-        if requested.startswith("cuda") and not torch.cuda.is_available():
-            raise LoratuneError(f"device {requested!r} requested but CUDA is not available")
-        if requested == "mps" and not torch.backends.mps.is_available():
-            raise LoratuneError("device 'mps' requested but MPS is not available")
-        if requested.split(":")[0] not in ("cuda", "mps", "cpu"):
-            raise LoratuneError(f"unknown device {requested!r} (use cuda, mps or cpu)")
-        return torch.device(requested)
+    checked = check_device(requested)
+    if checked:
+        return torch.device(checked)
     if torch.cuda.is_available():
         return torch.device("cuda")
     if torch.backends.mps.is_available():
@@ -149,6 +167,23 @@ def _tiny_llama(seed: int) -> torch.nn.Module:
     return LlamaForCausalLM(config)
 
 
+# oneDNN's primitive cache and ideep's LRU cache (torch's bf16 matmuls on a CPU) keep one
+# compiled kernel per GEMM shape, up to 1024 each by default, at about a quarter to half a
+# megabyte apiece. Every LoRA rank not seen before brings new shapes (tokens x rank), so a
+# sweep's memory rose by 40-55 MB per new rank on tiny-llama (benchmarks/memory.py) and
+# only levelled off once every rank of the grid had run. A smaller cap keeps it flat; a
+# kernel evicted is compiled again the same way, so results are identical. The environment
+# variables are read when the caches are first used, hence before the first matmul.
+KERNEL_CACHE_CAPACITY = "256"
+KERNEL_CACHE_VARIABLES = ("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "LRU_CACHE_CAPACITY")
+
+
+def cap_kernel_caches() -> None:
+    """Cap the per-shape kernel caches (unless the user set them); a no-op once they exist."""
+    for name in KERNEL_CACHE_VARIABLES:
+        os.environ.setdefault(name, KERNEL_CACHE_CAPACITY)
+
+
 def load_base_model(
     name: str = DEFAULT_MODEL,
     device: str | None = None,
@@ -162,6 +197,8 @@ def load_base_model(
     weights stay fp32 for the optimiser.
     """
     dev = pick_device(device)
+    if dev.type == "cpu":
+        cap_kernel_caches()
     use_bf16 = bf16_supported(dev) if bf16 is None else bf16
     with _quiet_transformers():
         if name == "tiny-llama":

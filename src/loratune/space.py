@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import numbers
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -48,6 +49,16 @@ class Config:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        for name in ("alpha", "learning_rate", "weight_decay", "dropout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise LoratuneError(f"invalid config: {name} must be a number (got {value!r})")
+            if not math.isfinite(value):
+                raise LoratuneError(f"invalid config: {name} must be finite (got {value!r})")
+        for name in ("rank", "epochs", "batch_size", "max_length", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise LoratuneError(f"invalid config: {name} must be an integer (got {value!r})")
         checks = [
             (isinstance(self.rank, int) and self.rank >= 1, "rank must be an integer >= 1"),
             (self.alpha > 0, "alpha must be > 0"),
@@ -160,16 +171,41 @@ def encode(configs: list[Config]) -> np.ndarray:
     return np.asarray(rows, dtype=float).reshape(len(configs), len(FEATURES))
 
 
+# The type each parameter of a space file takes; alpha_ratio derives alpha = ratio x rank.
+_INTEGER_KEYS = ("rank", "epochs", "batch_size", "max_length", "seed")
+_NUMBER_KEYS = ("alpha", "alpha_ratio", "learning_rate", "weight_decay", "dropout")
+_TOP_LEVEL = ("name", "grid", "fixed")
+MAX_CONFIGS = 100_000  # a grid this large is a typo (a sweep over it would never end)
+
+
 def load_space(path: str | Path) -> Space:
-    """Read a space TOML; a bare name like `default` reads the bundled spaces/default.toml."""
+    """Read a space TOML; a bare name like `default` reads the bundled spaces/default.toml.
+
+    Everything is checked here, before any study or trial: the TOML, its tables and keys, each
+    value's type (numbers finite, integers where integers belong, no booleans or strings),
+    duplicates in a list, and every config of the grid. An error names the file and the key.
+    """
     p = Path(path)
     if not p.exists() and p.suffix == "" and "/" not in str(path):
         bundled = resources.files("loratune") / "spaces" / f"{path}.toml"
         if bundled.is_file():
             return _parse(bundled.read_text(), str(path))
+    if p.is_dir():
+        raise LoratuneError(f"space file {path}: is a folder, not a TOML file")
     if not p.is_file():
         raise LoratuneError(f"space file not found: {path}")
-    return _parse(p.read_text(), p.stem, where=str(p))
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise LoratuneError(f"cannot read space file {path}: {exc.strerror}") from exc
+    if b"\0" in raw:
+        raise LoratuneError(f"space file {path}: a binary file, not TOML text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise LoratuneError(f"space file {path}:{line}: not UTF-8 text") from exc
+    return _parse(text, p.stem, where=str(p))
 
 
 def _parse(text: str, name: str, where: str | None = None) -> Space:
@@ -178,17 +214,88 @@ def _parse(text: str, name: str, where: str | None = None) -> Space:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LoratuneError(f"malformed space file {where}: {exc}") from exc
+    unknown = [k for k in data if k not in _TOP_LEVEL]
+    if unknown:
+        raise LoratuneError(
+            f"space file {where}: unknown table or key {unknown[0]!r} "
+            f"(a space file has name, [grid] and [fixed])"
+        )
     grid = data.get("grid", {})
     fixed = data.get("fixed", {})
     if not isinstance(grid, dict) or not isinstance(fixed, dict):
         raise LoratuneError(f"space file {where}: [grid] and [fixed] must be tables")
+    if "name" in data and (not isinstance(data["name"], str) or not data["name"].strip()):
+        raise LoratuneError(f"space file {where}: name must be a non-empty string")
     if not grid:
         raise LoratuneError(f"space file {where}: no [grid] table")
     for key, values in grid.items():
         if not isinstance(values, list):
             raise LoratuneError(f"space file {where}: grid.{key} must be a list")
-    return Space(
-        name=str(data.get("name", name)),
-        grid={k: tuple(v) for k, v in grid.items()},
-        fixed=dict(fixed),
-    )
+        if not values:
+            raise LoratuneError(f"space file {where}: grid.{key} is an empty list")
+        for value in values:
+            _check_value(where, f"grid.{key}", key, value)
+        seen = [_hashable(v) for v in values]
+        dupes = sorted({repr(v) for v, h in zip(values, seen, strict=True) if seen.count(h) > 1})
+        if dupes:
+            raise LoratuneError(
+                f"space file {where}: grid.{key} lists {dupes[0]} twice "
+                "(each config would be trained twice)"
+            )
+    for key, value in fixed.items():
+        _check_value(where, f"fixed.{key}", key, value)
+        if key in grid:
+            raise LoratuneError(f"space file {where}: {key!r} is in both [grid] and [fixed]")
+    if "alpha" in {**grid, **fixed} and "alpha_ratio" in {**grid, **fixed}:
+        raise LoratuneError(
+            f"space file {where}: give alpha or alpha_ratio, not both (alpha_ratio derives alpha)"
+        )
+    size = math.prod(len(v) for v in grid.values())
+    if size > MAX_CONFIGS:
+        raise LoratuneError(
+            f"space file {where}: the grid has {size:,} configs, more than {MAX_CONFIGS:,}"
+        )
+    try:
+        space = Space(
+            name=str(data.get("name", name)),
+            grid={k: tuple(v) for k, v in grid.items()},
+            fixed=dict(fixed),
+        )
+    except LoratuneError as exc:
+        raise LoratuneError(f"space file {where}: {exc}") from exc
+    keys = [config_key(c) for c in space.configs()]
+    if len(set(keys)) != len(keys):  # e.g. two learning rates equal once parsed (1e-3, 0.001)
+        raise LoratuneError(f"space file {where}: the grid makes the same config twice")
+    return space
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _check_value(where: str, label: str, key: str, value: Any) -> None:
+    """One value of a space file: the right type for its key, finite, no booleans."""
+    if key not in _CONFIG_FIELDS:
+        known = ", ".join(sorted(_CONFIG_FIELDS - {"seed"}))
+        raise LoratuneError(f"space file {where}: unknown parameter {label} (known: {known})")
+    if key == "seed":
+        raise LoratuneError(
+            f"space file {where}: {label}: the seed is set by --seed, not the space"
+        )
+    bad = None
+    if key == "target_modules":
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(m, str) and m.strip() for m in value)
+        ):
+            bad = "a non-empty list of module names"
+    elif key in _INTEGER_KEYS:
+        if isinstance(value, bool) or not isinstance(value, int):
+            bad = "an integer"
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        bad = "a number"
+    elif not math.isfinite(value):
+        bad = "a finite number"
+    if bad:
+        raise LoratuneError(f"space file {where}: {label} must be {bad} (got {value!r})")

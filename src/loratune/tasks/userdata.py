@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from loratune.errors import LoratuneError
-from loratune.jsonl import jsonl_objects
+from loratune.jsonl import json_array_objects, jsonl_objects
 from loratune.tasks.base import N_TEST, N_TRAIN, N_VAL, Example, Task, format_prompt
 
 LABEL_COLUMNS = ("label", "category", "intent", "class")
@@ -26,12 +26,21 @@ def _read_text(path: Path) -> str:
     """The file's text; a directory, an unreadable file or bad UTF-8 is one clear error."""
     if path.is_dir():
         raise LoratuneError(f"{path}: is a folder, not a data file")
-    if not path.is_file():
+    try:
+        exists = path.exists()
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise LoratuneError(f"cannot read {path}: {exc.strerror}") from exc
+    if not exists:
         raise LoratuneError(f"data file not found: {path}")
+    if not path.is_file():  # a FIFO, a socket or a device would block or never end
+        raise LoratuneError(f"{path}: not a regular file")
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise LoratuneError(f"cannot read {path}: {exc.strerror}") from exc
+    if b"\0" in raw:
+        line = raw[: raw.index(b"\0")].count(b"\n") + 1
+        raise LoratuneError(f"{path}:{line}: a NUL byte (binary or UTF-16? save it as UTF-8)")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -45,7 +54,9 @@ def _rows(path: Path) -> list[tuple[int, dict[str, object]]]:
     if not text.strip():
         raise LoratuneError(f"{path}: the file is empty")
     rows: list[tuple[int, dict[str, object]]] = []
-    if path.suffix.lower() in (".jsonl", ".json"):
+    if path.suffix.lower() == ".json" and text.lstrip().startswith("["):
+        rows.extend(json_array_objects(path, text))
+    elif path.suffix.lower() in (".jsonl", ".json"):
         rows.extend(jsonl_objects(path, text))
     elif path.suffix.lower() in (".csv", ".tsv"):
         delim = "\t" if path.suffix.lower() == ".tsv" else ","
@@ -55,6 +66,10 @@ def _rows(path: Path) -> list[tuple[int, dict[str, object]]]:
         try:
             if not reader.fieldnames:
                 raise LoratuneError(f"{path}: no header row")
+            names = [name.strip() for name in reader.fieldnames]
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise LoratuneError(f"{path}:1: column {dupes[0]!r} appears twice in the header")
             for row in reader:
                 n = reader.line_num
                 if None in row or any(v is None for v in row.values()):
@@ -65,7 +80,7 @@ def _rows(path: Path) -> list[tuple[int, dict[str, object]]]:
     else:
         raise LoratuneError(f"{path}: use a .jsonl or .csv file")
     if not rows:
-        raise LoratuneError(f"{path}: no rows")
+        raise LoratuneError(f"{path}: no rows (only a header?)")
     return rows
 
 
@@ -134,6 +149,8 @@ def _pairs(path: Path, kind: str | None) -> tuple[str, Pairs]:
     pairs: dict[str, str] = {}
     for n, row in rows:
         x, y = row.get(in_col), row.get(out_col)
+        if isinstance(y, int) and not isinstance(y, bool):
+            y = str(y)  # a label id (JSON number) is a label too
         if not isinstance(x, str) or not isinstance(y, str) or not x.strip() or not y.strip():
             raise LoratuneError(f"{path}:{n}: {in_col!r} and {out_col!r} must be non-empty text")
         pairs.setdefault(x.strip(), y.strip())
