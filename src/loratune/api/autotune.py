@@ -8,24 +8,20 @@ from typing import Any, Literal
 
 import optuna
 
-from loratune.api.context import Progress, prepare_job, run_configs
+from loratune.api.context import Progress, prepare_job
 from loratune.api.pick import card_adapter, keep_adapters, pick_best, runs_dir, test_pick
+from loratune.api.record import StudyRecorder
 from loratune.api.validate import validate_study
 from loratune.errors import LoratuneError
 from loratune.executors import Executor
+from loratune.executors.options import BackendKind, BackendOptions
 from loratune.models import DEFAULT_MODEL
-from loratune.space import Space, config_key
-from loratune.strategies import design_configs
-from loratune.strategies.autotune import (
-    EarlyStop,
-    EpochGate,
-    Prediction,
-    VerifyRule,
-    fit_predictor,
-    pick_verify,
-    predict_grid,
-)
-from loratune.study import Storage, TrialRecord, done_keys, records
+from loratune.space import Space
+from loratune.strategies.autotune import EarlyStop, Prediction, VerifyRule
+from loratune.strategies.loop import run_loop
+from loratune.strategies.pruner import EpochOnePruner
+from loratune.strategies.race.autotune import Autotune
+from loratune.study import Storage, TrialRecord, records
 from loratune.tasks import N_CHECK, N_TEST, N_TRAIN, N_VAL
 
 DEFAULT_EXPLORE = 12
@@ -78,6 +74,11 @@ def autotune(
     report: bool = True,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    backend: BackendKind = "inprocess",
+    address: str | None = None,
+    workers: int = 1,
+    gpus_per_trial: float = 0.0,
+    cpus_per_trial: float = 1.0,
 ) -> AutotuneResult:
     """Explore `explore` configs, fit the predictor, train the `verify` best predicted.
 
@@ -88,6 +89,11 @@ def autotune(
     it still informs the predictor but is never the pick.
     Every step is deterministic given the seeds, so resume=True replays the same decisions
     and trains only what is missing.
+
+    The run is the one loop (`strategies.loop`): the `Autotune` strategy asks, the backend
+    (`backend`: in this process, or `ray` with `workers` actors) trains, the study records and
+    its pruner stops weak trials, so several workers or processes share one early-stopping
+    state. Then the pick is tested once and reported.
     """
     if explore < 2:
         raise LoratuneError("--explore must be >= 2: the predictor needs two trials")
@@ -125,47 +131,41 @@ def autotune(
         test_data=test_data,
         progress=progress,
         executor=executor,
+        options=BackendOptions(backend, address, workers, gpus_per_trial, cpus_per_trial),
+        pruner=_Pruner(),
     )
     target = Path(out) if out else runs_dir(job.study.study_name)
     adapters = target / "adapters"
-    n_check = min(N_CHECK, len(job.task.validation))
-    gate = _gate(job.study, n_check) if early_stop else None
-    keep_going = gate.keep_going if gate else None
-    _phase(progress, "explore")
-    plan = design_configs(job.space, explore, seed)
-    done = done_keys(job.study)
-    todo_explore = [c for c in plan if config_key(c) not in done]
-    run_configs(job, todo_explore, "explore", keep_going=keep_going, save_dir=adapters)
-    plan_keys = {config_key(c) for c in plan}
-    explored = [r for r in records(job.study) if r.metrics.get("config_key") in plan_keys]
-
-    predictor = fit_predictor(explored, seed=seed)
-    predictions = predict_grid(predictor, job.space, explored)
-    best_seen = max((r.accuracy or 0.0 for r in explored if r.full), default=0.0)
-    picks = pick_verify(predictions, verify, best_seen, rule)
-
-    _phase(progress, "verify")
-    done = done_keys(job.study)
-    todo = [p for p in picks if config_key(p.config) not in done]
-    # Each pick's prediction is stored on its trial, so validation can read it back later.
-    run_configs(
+    rule_es = EarlyStop(n_val=min(N_CHECK, len(job.task.validation))) if early_stop else None
+    job.study.pruner.rule = rule_es  # type: ignore[attr-defined]
+    strategy = Autotune(explore, verify, rule)
+    strategy.reset(job.space, seed)
+    recorder = StudyRecorder(
         job,
-        [p.config for p in todo],
-        "verify",
-        [p.attrs() for p in todo],
-        keep_going,
-        save_dir=adapters,
+        strategy.phase,
+        strategy.trial_attrs,
+        adapters,
+        total=explore + verify,
+        early_stop=(rule_es.n_val, rule_es.z) if rule_es else None,
+        remote=getattr(job.get_backend(), "remote", False),
     )
-    pick_keys = {config_key(p.config) for p in picks}
-    all_records = records(job.study)
-    verified = [r for r in all_records if r.metrics.get("config_key") in pick_keys]
-    best = pick_best(all_records)
-    if best is None:
-        raise LoratuneError(
-            "no trial finished all its epochs (failed or stopped early): "
-            "see them with `loratune export`"
-        )
-    tested = test_pick(job, best, adapters)
+    try:
+        run_loop(strategy, job.get_backend(), recorder)
+        all_records = records(job.study)
+        explored = [
+            r for r in all_records if r.metrics.get("config_key") in strategy.explore_keys()
+        ]
+        verified = [r for r in all_records if r.metrics.get("config_key") in strategy.verify_keys()]
+        predictions = strategy.predictions or []
+        best = pick_best(all_records)
+        if best is None:
+            raise LoratuneError(
+                "no trial finished all its epochs (failed or stopped early): "
+                "see them with `loratune export`"
+            )
+        tested = test_pick(job, best, adapters)
+    finally:
+        job.close()
     validation = validate_study(job.study.study_name, storage, grid_study=grid_study)
     kept = keep_adapters(adapters, target, best, verified, all_records, save)
     if kept is not None:
@@ -177,7 +177,7 @@ def autotune(
         explored=explored,
         verified=verified,
         validation=validation,
-        surrogates=dict(predictor.chosen),
+        surrogates=dict(strategy.predictor.chosen) if strategy.predictor else {},
         adapter_dir=kept,
     )
     if report:
@@ -187,13 +187,12 @@ def autotune(
     return result
 
 
-def _gate(study: optuna.Study, n_check: int) -> EpochGate:
-    """The early-stopping gate, primed with the first-epoch accuracies already recorded in
-    the study, so a resumed run judges its remaining trials as the uninterrupted run would."""
-    seen = [r.curve[0] for r in records(study) if r.ok and r.curve]
-    return EarlyStop(n_val=n_check).first_epoch_gate(seen)
+class _Pruner(EpochOnePruner):
+    """The study's pruner; its rule is set once the validation split's size is known (None:
+    early stopping is off, nothing is pruned)."""
 
+    def __init__(self) -> None:
+        self.rule: EarlyStop | None = None  # type: ignore[assignment]
 
-def _phase(progress: Progress | None, name: str) -> None:
-    if progress is not None and hasattr(progress, "phase"):
-        progress.phase(name)
+    def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+        return self.rule is not None and super().prune(study, trial)

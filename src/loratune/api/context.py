@@ -6,7 +6,6 @@ costs a second, not a model load, and never touches recorded trials.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 from collections.abc import Sequence
@@ -17,24 +16,27 @@ from typing import Any, Protocol
 import optuna
 
 from loratune.errors import LoratuneError
-from loratune.executors import Executor, LocalExecutor, TrialHooks
-from loratune.models import DEFAULT_MODEL, BaseModel, check_model_name, load_base_model
-from loratune.provenance import provenance
+from loratune.executors import Executor, LocalExecutor
+from loratune.executors.base import Backend
+from loratune.executors.options import BackendOptions
+from loratune.models import (
+    DEFAULT_MODEL,
+    BaseModel,
+    check_device,
+    check_model_name,
+    load_base_model,
+)
 from loratune.space import Config, Space, load_space
 from loratune.study import (
     PROTOCOL,
     Storage,
     TrialRecord,
-    fail_trial,
-    finish_trial,
     mark_interrupted,
     open_study,
     records,
-    start_trial,
     study_name,
 )
 from loratune.tasks import N_TEST, N_TRAIN, N_VAL, Task, get_task
-from loratune.trainer import TrialFailed
 from loratune.trainer.loop import EpochCallback
 
 
@@ -73,6 +75,9 @@ class Job:
     executor: Executor | None = None
     data_seed: int = 0
     evaluate_test: bool = False  # a ground-truth grid scores every config on the test split
+    storage: Storage = None  # the study's storage as given (its URL is what workers open)
+    options: BackendOptions = field(default_factory=BackendOptions)
+    backend: Backend | None = None
 
     @functools.cached_property
     def data_sha256(self) -> str:
@@ -90,6 +95,31 @@ class Job:
                 base, self.task, self.price_per_hour, evaluate_test=self.evaluate_test
             )
         return self.executor
+
+    def get_backend(self) -> Backend:
+        """Where trials run: in this process (default), or on Ray actors."""
+        if self.backend is None:
+            if self.options.kind == "ray" and self.executor is None:
+                from loratune.executors.ray_backend import RayBackend
+
+                self.backend = RayBackend(
+                    self.options,
+                    self.model,
+                    self.device,
+                    self.task,
+                    self.price_per_hour,
+                    self.evaluate_test,
+                )
+            else:
+                from loratune.executors.inprocess import InProcessBackend
+
+                self.backend = InProcessBackend(self.get_executor(), on_step=self.progress.step)
+        return self.backend
+
+    def close(self) -> None:
+        if self.backend is not None:
+            self.backend.close()
+            self.backend = None
 
 
 @functools.lru_cache(maxsize=2)
@@ -120,7 +150,11 @@ def prepare_job(
     val_data: str | Path | None = None,
     test_data: str | Path | None = None,
     evaluate_test: bool = False,
+    pruner: optuna.pruners.BasePruner | None = None,
+    options: BackendOptions | None = None,
 ) -> Job:
+    options = options or BackendOptions()
+    options.check(storage)
     if domain is None and data is None:
         raise LoratuneError("give a --domain, or --data with your own examples")
     if not math.isfinite(price_per_hour) or price_per_hour < 0:
@@ -129,6 +163,8 @@ def prepare_job(
         if not isinstance(value, int) or value < 0:
             raise LoratuneError(f"{name} must be an integer >= 0")
     check_model_name(model or DEFAULT_MODEL)
+    if options.kind == "inprocess":  # on Ray the workers' devices count, not the driver's
+        check_device(device)
     task = get_task(
         domain,
         data=data,
@@ -157,6 +193,7 @@ def prepare_job(
             "task": described,
             "protocol": PROTOCOL,
         },
+        pruner=pruner,
     )
     recorded = st.user_attrs.get("task") or {}
     if recorded.get("data_sha256") not in (None, described["data_sha256"]):
@@ -190,6 +227,8 @@ def prepare_job(
         executor,
         data_seed=data_seed,
         evaluate_test=evaluate_test,
+        storage=storage,
+        options=options,
     )
 
 
@@ -203,49 +242,31 @@ def run_configs(
 ) -> list[TrialRecord]:
     """Train each config for real and record it; a failed trial is recorded and skipped past.
 
-    `attrs[i]` is stored on config i's trial (autotune stores its prediction there).
-    `keep_going(epoch, validation accuracy)` returning False stops a trial after that epoch
-    (early stopping); the trial is recorded with `stopped_early` and the epochs it ran.
-    With `save_dir`, each trial's adapter is saved in <save_dir>/trial-<number>.
+    `attrs[i]` is stored on config i's trial. `keep_going(epoch, validation accuracy)`
+    returning False stops a trial after that epoch (early stopping); the trial is recorded
+    with `stopped_early` and the epochs it ran. With `save_dir`, each trial's adapter is
+    saved in <save_dir>/trial-<number>. A config another process holds is left to it.
     """
-    executor = job.get_executor()
-    done: list[TrialRecord] = []
-    for i, planned in enumerate(configs):
-        config = dataclasses.replace(planned, seed=job.seed)
-        job.progress.trial_started(i, len(configs), config)
-        extra = attrs[i] if attrs else {}
-        trial = start_trial(
-            job.study,
-            job.space,
-            config,
-            {
-                "phase": phase,
-                "seed": job.seed,
-                "data_seed": job.data_seed,
-                "data_sha256": job.data_sha256,
-                "split_sizes": [len(job.task.train), len(job.task.validation), len(job.task.test)],
-                "provenance": provenance(),
-                **extra,
-            },
-        )
+    from loratune.api.record import StudyRecorder
+    from loratune.space import config_key
+    from loratune.strategies.loop import run_loop
+    from loratune.strategies.race.base import Listed
 
-        def on_epoch(epoch: int, acc: float, trial: optuna.Trial = trial) -> bool:
-            trial.report(acc, epoch + 1)
-            return keep_going is None or keep_going(epoch, acc)
+    extra = {config_key(c): a for c, a in zip(configs, attrs, strict=True)} if attrs else {}
 
-        hooks = TrialHooks(on_step=job.progress.step, on_epoch=on_epoch)
-        try:
-            folder = save_dir / f"trial-{trial.number}" if save_dir else None
-            result = executor.run(config, hooks, save_adapter=folder)
-        except TrialFailed as exc:
-            fail_trial(job.study, trial, str(exc))
-        except BaseException:
-            # Ctrl-C or a crash: leave a FAIL with no reason, so --resume runs it again.
-            job.study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            raise
-        else:
-            finish_trial(job.study, trial, result.accuracy, result.metrics())
-        record = next(r for r in records(job.study) if r.number == trial.number)
-        done.append(record)
-        job.progress.trial_finished(record)
-    return done
+    class Run(Listed):
+        def on_epoch(self, config: Config, epoch: int, val_acc: float) -> bool:
+            return keep_going is None or keep_going(epoch, val_acc)
+
+    strategy = Run(configs)
+    strategy.reset(job.space, job.seed)
+    recorder = StudyRecorder(
+        job,
+        lambda c: phase,
+        lambda c: extra.get(config_key(c), {}),
+        save_dir,
+        total=len(configs),
+        remote=getattr(job.get_backend(), "remote", False),
+    )
+    run_loop(strategy, job.get_backend(), recorder)
+    return recorder.finished

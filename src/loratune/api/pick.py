@@ -61,7 +61,7 @@ def test_pick(job: Job, pick: TrialRecord, adapters: Path) -> dict[str, Any]:
         }
     else:
         folder = adapter_folder(adapters, pick.number)
-        result = job.get_executor().test(pick.config, folder)
+        result = job.get_backend().test(pick.config, folder)
         ev = {
             "test_accuracy": result.accuracy,
             "test_correct": result.correct,

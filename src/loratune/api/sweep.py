@@ -8,10 +8,11 @@ from loratune.api.context import Progress, prepare_job, run_configs
 from loratune.api.pick import card_adapter, keep_adapters, pick_best, runs_dir
 from loratune.errors import LoratuneError
 from loratune.executors import Executor
+from loratune.executors.options import BackendKind, BackendOptions
 from loratune.models import DEFAULT_MODEL
-from loratune.space import Space, config_key
+from loratune.space import Space
 from loratune.strategies import design_configs
-from loratune.study import Storage, TrialRecord, done_keys, records
+from loratune.study import Storage, TrialRecord, records
 from loratune.tasks import N_TEST, N_TRAIN, N_VAL
 
 
@@ -40,12 +41,19 @@ def sweep(
     design_seed: int | None = None,
     save: str = "none",
     out: str | Path | None = None,
+    backend: BackendKind = "inprocess",
+    address: str | None = None,
+    workers: int = 1,
+    gpus_per_trial: float = 0.0,
+    cpus_per_trial: float = 1.0,
 ) -> list[TrialRecord]:
     """Run the whole grid, or `n` configs of it spread by a Sobol design; returns all records.
 
     With resume=True, configs already finished in the study are not run again. `design_seed`
     (default: `seed`) fixes the Sobol subset apart from the training seed, so that repeats of
-    one subset under several seeds measure noise on the same configs.
+    one subset under several seeds measure noise on the same configs. `backend="ray"` runs
+    `workers` trials at once on Ray actors; several processes may share one study (each
+    config is claimed before it trains, so none is trained twice).
     """
     if n is not None and n < 1:
         raise LoratuneError("--n must be >= 1")
@@ -72,20 +80,21 @@ def sweep(
         progress=progress,
         executor=executor,
         evaluate_test=evaluate_test,
+        options=BackendOptions(backend, address, workers, gpus_per_trial, cpus_per_trial),
     )
     configs = (
         job.space.configs()
         if n is None
         else design_configs(job.space, n, seed if design_seed is None else design_seed)
     )
-    skip = done_keys(job.study)
-    todo = [c for c in configs if config_key(c) not in skip]
-    if save == "none":
-        run_configs(job, todo, phase="sweep")
-        return records(job.study)
     target = Path(out) if out else runs_dir(job.study.study_name)
-    adapters = target / "adapters"
-    run_configs(job, todo, phase="sweep", save_dir=adapters)
+    adapters = target / "adapters" if save != "none" else None
+    try:
+        run_configs(job, configs, phase="sweep", save_dir=adapters)
+    finally:
+        job.close()
+    if adapters is None:
+        return records(job.study)
     recs = records(job.study)
     best = pick_best(recs)
     if best is not None:

@@ -8,6 +8,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from loratune.cli.backend_opts import (
+    AddressOpt,
+    BackendOpt,
+    CpusOpt,
+    GpusOpt,
+    WorkersOpt,
+    backend_kwargs,
+)
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -59,6 +68,35 @@ def _size(name: str, value: str) -> int | None:
     if n < 1:
         raise LoratuneError(f"{name} must be a positive integer or 'all' (got {value!r})")
     return n
+
+
+MAX_SEED = 2**32 - 1  # scikit-learn and numpy's legacy generators take seeds below 2**32
+
+
+def _check_run(
+    device: str | None,
+    seeds: dict[str, int],
+    out: Path | None = None,
+    backend: str = "inprocess",
+) -> None:
+    """Options checked before the API call, so that a refused command creates no study.
+
+    The API checks its own arguments too; these are the ones it checks only when the base
+    model loads (the device), or not at all (a seed too large for the predictor, an output
+    path that is a file), which would be after the study was created and trials had run.
+    The storage is not opened here: opening a new SQLite or journal file creates it, and the
+    API opens it only after every other check.
+    """
+    from loratune.errors import LoratuneError
+    from loratune.models import check_device
+
+    if backend == "inprocess":  # on Ray the workers' devices count, not the driver's
+        check_device(device)
+    for name, value in seeds.items():
+        if not 0 <= value <= MAX_SEED:
+            raise LoratuneError(f"{name} must be an integer from 0 to {MAX_SEED} (got {value})")
+    if out is not None and out.exists() and not out.is_dir():
+        raise LoratuneError(f"--out {out}: is a file, not a folder")
 
 
 def _task_options(
@@ -117,10 +155,17 @@ def sweep(
     out: Annotated[
         Path | None, typer.Option(help="folder for kept adapters [default: runs/<study>]")
     ] = None,
+    backend: BackendOpt = "inprocess",
+    address: AddressOpt = None,
+    workers: WorkersOpt = 1,
+    gpus_per_trial: GpusOpt = 0.0,
+    cpus_per_trial: CpusOpt = 1.0,
 ) -> None:
     """Train configs of a space for real and record every trial."""
     from loratune.api import sweep as run_sweep
     from loratune.cli.progress import RichProgress
+
+    _check_run(device, {"--seed": seed, "--data-seed": data_seed}, out, backend)
 
     with RichProgress(console, "sweep") as progress:
         recs = run_sweep(
@@ -140,6 +185,7 @@ def sweep(
             save=save,
             out=out,
             **_task_options(n_train, n_val, n_test, data_seed, val_data, test_data),  # type: ignore[arg-type]
+            **backend_kwargs(backend, address, workers, gpus_per_trial, cpus_per_trial),
         )
     ok = [r for r in recs if r.ok]
     console.print(f"{len(ok)} finished trials, {len(recs) - len(ok)} failed or interrupted")
@@ -187,6 +233,12 @@ def import_results(
     for row in rows:
         by_study.setdefault(study or row.get("study") or path.stem, []).append(row)
     sp = load_space(space)
+    # A dry run into a throw-away in-memory study first: a bad row is refused before any
+    # study is created or touched in the real storage.
+    import optuna
+
+    for group in by_study.values():
+        import_rows(optuna.create_study(direction="maximize"), sp, group)
     for name, group in by_study.items():
         added = import_rows(open_study(storage, name), sp, group)
         skipped = len(group) - added
@@ -230,12 +282,18 @@ def autotune(
         str, typer.Option(help="adapters to keep: best, verified, all or none")
     ] = "best",
     out: Annotated[Path | None, typer.Option(help="report folder [default: runs/<study>]")] = None,
+    backend: BackendOpt = "inprocess",
+    address: AddressOpt = None,
+    workers: WorkersOpt = 1,
+    gpus_per_trial: GpusOpt = 0.0,
+    cpus_per_trial: CpusOpt = 1.0,
 ) -> None:
     """Explore a few configs, predict the whole grid, verify the top few, and report."""
     from loratune.api import autotune as run_autotune
     from loratune.cli.progress import RichProgress
     from loratune.cli.render import predictions_table, print_validation
 
+    _check_run(device, {"--seed": seed, "--data-seed": data_seed}, out, backend)
     with RichProgress(console, "explore") as progress:
         result = run_autotune(
             domain,
@@ -257,6 +315,7 @@ def autotune(
             out=out,
             progress=progress,
             **_task_options(n_train, n_val, n_test, data_seed, val_data, test_data),  # type: ignore[arg-type]
+            **backend_kwargs(backend, address, workers, gpus_per_trial, cpus_per_trial),
         )
     console.print(predictions_table(result.predictions, "Predicted grid (top 10)", limit=10))
     print_validation(console, result.validation)
@@ -268,7 +327,12 @@ def autotune(
         f"{'-' if test is None else f'{test:.3f}'} ({b.metrics.get('phase')})"
     )
     if result.adapter_dir is not None:
-        console.print(f"adapter: {result.adapter_dir}")
+        folder = result.adapter_dir
+        console.print(f"adapter: {folder} (model card: {folder / 'README.md'})")
+        console.print(
+            f"deploy it: loratune deploy --adapter {folder} --format gguf --out "
+            f"{folder.parent / 'deploy'}   (or --format peft | merged)"
+        )
     console.print(f"report: {result.report_dir / 'report.html' if result.report_dir else '-'}")
 
 
@@ -282,6 +346,11 @@ def predict(
     """Fit the predictor on a study and predict every untried config of its space."""
     from loratune.api import predict as run_predict
     from loratune.cli.render import predictions_table
+    from loratune.errors import LoratuneError
+
+    _check_run(None, {"--seed": seed})
+    if top < 1:
+        raise LoratuneError(f"--top must be >= 1 (got {top})")
 
     preds, front = run_predict(study, storage=storage, seed=seed)
     untried = [p for p in preds if not p.tried]

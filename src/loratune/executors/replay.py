@@ -92,47 +92,10 @@ class ReplayExecutor:
             if hooks.on_epoch is not None and not hooks.on_epoch(e, acc) and e < total - 1:
                 epochs = e + 1
                 break
-        stopped = epochs < total
-        charged = charged_seconds(row, epochs)
-        self.clock += charged
+        result = replayed_result(row, epochs)
+        self.clock += result.charged_seconds
         self.epochs += epochs
-        check_total = int(row["check_total"])
-        if stopped:
-            correct = round(curve[epochs - 1] * check_total)
-            val_correct, val_total = correct, check_total
-            hits = str(row.get("val_hits") or "")[:check_total]
-        else:
-            val_correct, val_total = int(row["val_correct"]), int(row["val_total"])
-            hits = str(row.get("val_hits") or "")
-        train = [float(s) for s in row["epoch_seconds"][:epochs]]
-        evals = [float(s) for s in row["check_seconds"][:epochs]]
-        price = float(row.get("cost") or 0.0) / max(float(row.get("charged_seconds") or 1.0), 1e-9)
-        return TrialResult(
-            accuracy=val_correct / val_total,
-            val_correct=val_correct,
-            val_total=val_total,
-            curve=curve[:epochs],
-            check_total=check_total,
-            train_loss=list(row.get("train_loss") or [])[:epochs],
-            latency=sum(train) / epochs,
-            training_time_seconds=sum(train),
-            eval_seconds=sum(evals),
-            wall_seconds=charged,
-            charged_seconds=charged,
-            cpu_seconds=0.0,
-            cost=price * charged,
-            device=f"replay:{row.get('device')}",
-            tokens_per_second=float(row.get("tokens_per_second") or 0.0),
-            peak_memory_mb=float(row.get("peak_memory_mb") or 0.0),
-            trainable_params=int(row.get("trainable_params") or 0),
-            epochs_run=epochs,
-            setup_seconds=float(row["setup_seconds"]),
-            epoch_seconds=train,
-            check_seconds=evals,
-            stopped_early=stopped,
-            seed=int(row["config"].get("seed", 0)),
-            val_hits=hits,
-        )
+        return result
 
     def test(self, config: Config, adapter: Path) -> Evaluation:
         """The recorded test score of the config (a replay has no adapter to load)."""
@@ -142,3 +105,47 @@ class ReplayExecutor:
         return Evaluation(
             int(row["test_correct"]), int(row["test_total"]), 0.0, str(row.get("test_hits") or "")
         )
+
+
+def replayed_result(row: dict[str, Any], epochs: int) -> TrialResult:
+    """What the real trainer would have returned for a recorded row run for `epochs` epochs."""
+    curve = [float(a) for a in row["curve"]]
+    stopped = epochs < len(curve)
+    charged = charged_seconds(row, epochs)
+    check_total = int(row["check_total"])
+    if stopped:
+        correct = round(curve[epochs - 1] * check_total)
+        val_correct, val_total = correct, check_total
+        hits = str(row.get("val_hits") or "")[:check_total]
+    else:
+        val_correct, val_total = int(row["val_correct"]), int(row["val_total"])
+        hits = str(row.get("val_hits") or "")
+    train = [float(s) for s in row["epoch_seconds"][:epochs]]
+    evals = [float(s) for s in row["check_seconds"][:epochs]]
+    price = float(row.get("cost") or 0.0) / max(float(row.get("charged_seconds") or 1.0), 1e-9)
+    return TrialResult(
+        accuracy=val_correct / val_total,
+        val_correct=val_correct,
+        val_total=val_total,
+        curve=curve[:epochs],
+        check_total=check_total,
+        train_loss=list(row.get("train_loss") or [])[:epochs],
+        latency=sum(train) / epochs,
+        training_time_seconds=sum(train),
+        eval_seconds=sum(evals),
+        wall_seconds=charged,
+        charged_seconds=charged,
+        cpu_seconds=0.0,
+        cost=price * charged,
+        device=f"replay:{row.get('device')}",
+        tokens_per_second=float(row.get("tokens_per_second") or 0.0),
+        peak_memory_mb=float(row.get("peak_memory_mb") or 0.0),
+        trainable_params=int(row.get("trainable_params") or 0),
+        epochs_run=epochs,
+        setup_seconds=float(row["setup_seconds"]),
+        epoch_seconds=train,
+        check_seconds=evals,
+        stopped_early=stopped,
+        seed=int(row["config"].get("seed", 0)),
+        val_hits=hits,
+    )

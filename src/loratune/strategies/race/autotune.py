@@ -33,7 +33,7 @@ from loratune.strategies.autotune import (
     predict_grid,
 )
 from loratune.strategies.design import sobol_design
-from loratune.strategies.race.base import Observation, Strategy, tried_keys
+from loratune.strategies.race.base import WAIT, Answer, Observation, Strategy
 from loratune.strategies.race.stopping import CurveStop
 from loratune.study import TrialRecord
 
@@ -124,60 +124,95 @@ class Autotune(Strategy):
         self._picks: list[Config] | None = None
         # What the predictor said of the whole grid after exploring (for the race's report).
         self.predictions: list[Prediction] | None = None
-        self._running: list[float] = []  # the running trial's check accuracies so far
-        self._running_epochs = 0
+        self._picked: dict[str, Prediction] = {}
+        self.predictor: Predictor | None = None  # fitted after exploring
+        self._extra: set[str] = set()  # explored beyond the plan (too few explored succeeded)
+        self._curves: dict[str, list[float]] = {}  # running trials' check accuracies so far
+
+    def budget(self) -> int | None:
+        return self.explore + self.verify
 
     def _start(self) -> None:
         assert self.space is not None
         n = min(self.explore, len(self.configs))
         self._plan = [self.configs[i] for i in sobol_design(self.space, n, self.seed)]
+        self._plan_keys = {config_key(c) for c in self._plan}
         self._picks = None
         self.predictions = None
+        self._picked, self._extra, self._curves = {}, set(), {}
+        self.predictor = None
 
-    def ask(self, history: Sequence[Observation]) -> Config | None:
-        config = super().ask(history)
-        self._running, self._running_epochs = [], config.epochs if config is not None else 0
-        return config
+    def explore_keys(self) -> set[str]:
+        return self._plan_keys | self._extra
 
-    def _next(self, history: Sequence[Observation]) -> Config | None:
-        tried = tried_keys(history)
-        todo = next((c for c in self._plan if config_key(c) not in tried), None)
+    def verify_keys(self) -> set[str]:
+        return set(self._picked)
+
+    def phase(self, config: Config) -> str:
+        """Which step asked for `config`: "explore" or "verify"."""
+        return "verify" if config_key(config) in self._picked else "explore"
+
+    def trial_attrs(self, config: Config) -> dict[str, float]:
+        """Stored on the trial: a verified config's prediction, so validation reads it later."""
+        pick = self._picked.get(config_key(config))
+        return pick.attrs() if pick is not None else {}
+
+    def _next(self, history: Sequence[Observation]) -> Answer:
+        taken = self._taken(history)
+        todo = next((c for c in self._plan if config_key(c) not in taken), None)
         if todo is not None:
             return todo
         if self._picks is None:
-            records = to_records(history)
+            pending = {config_key(c) for c in self.pending}
+            if pending & (self._plan_keys | self._extra):
+                return WAIT  # the predictor is fitted on every explored trial
+            records = to_records(self._explored(history))
             if sum(r.ok for r in records) < 2:
                 return self._explore_more(history)
             self._picks = self._pick(records)
-        return next((c for c in self._picks if config_key(c) not in tried), None)
+        return next((c for c in self._picks if config_key(c) not in taken), None)
+
+    def _explored(self, history: Sequence[Observation]) -> list[Observation]:
+        """The trials the predictor is fitted on: the explore phase's (on a resumed or shared
+        study, the history also holds verified trials, which it must not see)."""
+        keys = self.explore_keys()
+        return [o for o in history if config_key(o.config) in keys]
 
     def _explore_more(self, history: Sequence[Observation]) -> Config | None:
         untried = list(self._untried(history))
         if not untried:
             return None
-        return untried[int(self._rng(len(history)).integers(len(untried)))]
+        config = untried[int(self._rng(len(history)).integers(len(untried)))]
+        self._extra.add(config_key(config))
+        return config
 
     def _pick(self, records: list[TrialRecord]) -> list[Config]:
         assert self.space is not None
-        predictions = predict_grid(self._fit(records), self.space, records)
+        self.predictor = self._fit(records)
+        predictions = predict_grid(self.predictor, self.space, records)
         self.predictions = predictions
         best_seen = max((r.accuracy or 0.0 for r in records if r.full), default=0.0)
-        return [p.config for p in pick_verify(predictions, self.verify, best_seen, self.rule)]
+        picks = pick_verify(predictions, self.verify, best_seen, self.rule)
+        self._picked = {config_key(p.config): p for p in picks}
+        return [p.config for p in picks]
 
     def _fit(self, records: list[TrialRecord]) -> Predictor:
         if self.fit is None:
             return fit_predictor(records, seed=self.seed)
         return self.fit(*_training_data(records), self.seed)
 
-    def on_epoch(self, epoch: int, val_acc: float) -> bool:
+    def on_epoch(self, config: Config, epoch: int, val_acc: float) -> bool:
         if self.early_stop is None:
             return True
         if isinstance(self.early_stop, CurveStop):
-            self._running.append(val_acc)
+            curve = self._curves.setdefault(config_key(config), [])
+            if epoch == 0:
+                curve.clear()  # a config trained again starts a new curve
+            curve.append(val_acc)
             at = self.early_stop.at
             seen = [v for o in self.history if (v := o.val_at(at)) is not None]
-            return self.early_stop.keep_going(self._running, seen, self._running_epochs)
-        # The same gate `loratune.autotune` uses, primed from this run's history.
+            return self.early_stop.keep_going(curve, seen, config.epochs)
+        # The rule of the study's pruner (`strategies.pruner`), from this run's history.
         seen = [v for o in self.history if (v := o.val_at(1)) is not None]
         return self.early_stop.first_epoch_gate(seen).keep_going(epoch, val_acc)
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from loratune.errors import LoratuneError
 from loratune.space import Config, config_key
 from loratune.strategies.race.base import (
+    WAIT,
+    Answer,
     Observation,
     Strategy,
     epochs_spent,
     max_epochs,
-    tried_keys,
 )
 
 
@@ -61,7 +62,8 @@ class Hyperband(Strategy):
     Fresh configs are drawn without replacement in an order fixed by the seed. A promoted
     config is trained again from scratch for the next rung's epochs: neither executor keeps
     checkpoints, so that is what promotion costs. The search stops when the next bracket would
-    exceed `budget_epochs` (None: when the grid has no fresh config left).
+    exceed `budget_epochs` (None: when the grid has no fresh config left). With several
+    workers the rung's jobs run at once and the next rung waits for all of them.
     """
 
     name = "hyperband"
@@ -81,27 +83,31 @@ class Hyperband(Strategy):
         self._rung = 0
         self._jobs: list[Config] = []
         self._pos = 0
-        self._epochs = 0  # epochs the running trial may train
+        self._epochs: dict[str, int] = {}  # epochs each running trial may train
 
-    def on_epoch(self, epoch: int, val_acc: float) -> bool:
-        return epoch + 1 < self._epochs
+    def on_epoch(self, config: Config, epoch: int, val_acc: float) -> bool:
+        return epoch + 1 < self._epochs.get(config_key(config), config.epochs)
 
-    def _next(self, history: Sequence[Observation]) -> Config | None:
+    def _next(self, history: Sequence[Observation]) -> Answer:
         if self._pos < len(self._jobs):
             return self._job()
+        if self.pending:
+            return WAIT  # the rung is decided on all its results
         if self._rung + 1 < len(self._rungs) and self._promote(history):
             return self._job()
         return self._job() if self._new_bracket(history) else None
 
     def _job(self) -> Config:
-        self._epochs = self._rungs[self._rung].epochs
+        config = self._jobs[self._pos]
+        self._epochs[config_key(config)] = self._rungs[self._rung].epochs
         self._pos += 1
-        return self._jobs[self._pos - 1]
+        return config
 
     def _promote(self, history: Sequence[Observation]) -> bool:
         """The best of the finished rung, by validation accuracy at the rung's epochs."""
         epochs = self._rungs[self._rung].epochs
-        done = history[len(history) - len(self._jobs) :]
+        last = {config_key(o.config): o for o in history}  # each job's latest run
+        done = [last[config_key(c)] for c in self._jobs]
         scored = [(o.val_at(epochs), i) for i, o in enumerate(done)]
         ranked = sorted(((v, i) for v, i in scored if v is not None), key=lambda t: (-t[0], t[1]))
         self._rung += 1
@@ -115,8 +121,8 @@ class Hyperband(Strategy):
         rungs = self._brackets[self._bracket_no % len(self._brackets)]
         if not _affordable(self.budget_epochs, epochs_spent(history) + _cost(rungs)):
             return False
-        tried = tried_keys(history)
-        fresh = [c for c in self._fresh if config_key(c) not in tried][: rungs[0].size]
+        taken = self._taken(history)
+        fresh = [c for c in self._fresh if config_key(c) not in taken][: rungs[0].size]
         if not fresh:
             return False
         self._bracket_no += 1
@@ -150,13 +156,15 @@ class SuccessiveHalving(Strategy):
         self._max = max_epochs(self.configs)
         self._rungs = {self.eta**k for k in range(self._max) if self.eta**k < self._max}
 
-    def _next(self, history: Sequence[Observation]) -> Config | None:
-        if not _affordable(self.budget_epochs, epochs_spent(history) + self._max):
+    def _next(self, history: Sequence[Observation]) -> Answer:
+        # A running trial may still spend its every epoch: count it so.
+        spent = epochs_spent(history) + self._max * (len(self.pending) + 1)
+        if not _affordable(self.budget_epochs, spent):
             return None
-        tried = tried_keys(history)
-        return next((c for c in self._order if config_key(c) not in tried), None)
+        taken = self._taken(history)
+        return next((c for c in self._order if config_key(c) not in taken), None)
 
-    def on_epoch(self, epoch: int, val_acc: float) -> bool:
+    def on_epoch(self, config: Config, epoch: int, val_acc: float) -> bool:
         epochs = epoch + 1
         if epochs not in self._rungs:
             return True

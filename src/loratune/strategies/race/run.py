@@ -1,6 +1,7 @@
 """Race a strategy over a recorded grid: replay its trials, score its pick, count its compute.
 
-The loop is the only place that touches an executor; strategies stay pure. Every strategy
+The race is the one tuning loop (`strategies.loop`) on the simulated replay backend with N
+workers on a simulated clock; strategies stay pure. Every strategy
 picks by validation (the finished trial with the most validation examples right); the judge
 is the pick's recorded test accuracy, which no strategy sees. Margins are compared exactly
 on the recorded counts. Compute is what the replay executor charged (set-up, the epochs run
@@ -16,12 +17,11 @@ from fractions import Fraction
 from typing import Any
 
 from loratune.errors import LoratuneError
-from loratune.executors.local import TrialHooks
-from loratune.executors.replay import ReplayExecutor
+from loratune.executors.simulated import SimulatedBackend
 from loratune.space import Config, Space, config_key
+from loratune.strategies.loop import MemoryRecorder, run_loop
 from loratune.strategies.race.autotune import GridRows, grid_rows
 from loratune.strategies.race.base import Observation, Strategy
-from loratune.trainer import TrialFailed
 
 # "Success": the pick's test accuracy within this margin of the grid's best, compared exactly
 # on the recorded counts. 1 accuracy point is the user document's bar ("within 1 point of
@@ -52,7 +52,7 @@ class Step:
 
     config: str  # config key
     full: bool  # trained every epoch
-    seconds: float  # cumulative simulated seconds
+    seconds: float  # cumulative simulated compute seconds (summed over workers)
     epochs: int  # cumulative epochs
     best: float | None  # test accuracy of the pick (by validation) among full trials so far
 
@@ -73,6 +73,8 @@ class RunResult:
     compute_fraction: float  # simulated seconds / the grid's recorded seconds
     epoch_fraction: float  # epochs charged / the grid's recorded epochs
     trace: tuple[Step, ...]
+    makespan: float = 0.0  # simulated wall time to the last result (= seconds with 1 worker)
+    workers: int = 1
 
     def to_dict(self, trace: bool = False) -> dict[str, Any]:
         d = asdict(self)
@@ -173,8 +175,10 @@ def run_strategy(
     seed: int,
     space: Space | None = None,
     success_within: float = SUCCESS_WITHIN,
+    workers: int = 1,
 ) -> RunResult:
-    """Run `strategy` with `seed` against a replay of the recorded grid until it stops."""
+    """Run `strategy` with `seed` against a replay of the recorded grid until it stops, with
+    `workers` simulated workers (results arrive in simulated finish-time order)."""
     grid = keyed_grid(rows)
     space = space or space_from_grid(grid)
     keys = [config_key(c) for c in space.configs()]
@@ -186,31 +190,29 @@ def run_strategy(
     # Rows outside the space (a grid recorded on a larger one) are not part of exhaustive search.
     grid = {k: grid[k] for k in keys}
     totals = grid_totals(grid)
-    executor = ReplayExecutor(grid)
+    backend = SimulatedBackend(grid, workers)
     strategy.reset(space, seed)
-    history: list[Observation] = []
     trace: list[Step] = []
-    hooks = TrialHooks(on_epoch=strategy.on_epoch)
-    limit = 10 * len(space)  # no sane strategy trains the grid ten times over
-    while (config := strategy.ask(history)) is not None:
-        if len(history) >= limit:
-            raise LoratuneError(f"{strategy.name} asked for more than {limit} trials")
-        try:
-            obs = Observation(config, executor.run(config, hooks))
-        except TrialFailed:
-            obs = Observation(config, None)
-        history.append(obs)
-        top = pick_by_validation(history)
+
+    def after(obs: Observation) -> None:
+        top = pick_by_validation(recorder.history)
         best = float(test_score(grid[config_key(top.config)])) if top is not None else None
-        trace.append(Step(config_key(config), obs.full, executor.clock, executor.epochs, best))
-    return _score(strategy.name, seed, history, executor, totals, success_within, trace, grid)
+        step = Step(config_key(obs.config), obs.full, backend.clock, backend.epochs, best)
+        trace.append(step)
+
+    recorder = MemoryRecorder(after)
+    # No sane strategy trains the grid ten times over.
+    run_loop(strategy, backend, recorder, limit=10 * len(space))
+    return _score(
+        strategy.name, seed, recorder.history, backend, totals, success_within, trace, grid
+    )
 
 
 def _score(
     name: str,
     seed: int,
     history: Sequence[Observation],
-    executor: ReplayExecutor,
+    executor: SimulatedBackend,
     totals: GridTotals,
     success_within: float,
     trace: list[Step],
@@ -234,4 +236,6 @@ def _score(
         compute_fraction=executor.clock / totals.seconds if totals.seconds > 0 else 0.0,
         epoch_fraction=executor.epochs / totals.epochs if totals.epochs > 0 else 0.0,
         trace=tuple(trace),
+        makespan=executor.now,
+        workers=executor.workers,
     )

@@ -5,6 +5,12 @@ a user of Optuna would set it up. The samplers do not know the grid is finite an
 a config already trained: as Optuna's maintainers suggest (optuna/optuna#2021), the study is
 told the recorded value without training again, and the sampler is asked anew. After three
 repeats in a row a random untried config is enqueued, so a search always moves on.
+
+With several workers, the trials still running stay RUNNING in the sampler's study: TPE is
+built with `constant_liar=True` (Optuna's answer for parallel workers: a running trial counts
+as a bad result, so the next proposal looks elsewhere); a proposal of a running config is told
+as failed and counts as a repeat. With one worker nothing is running when it asks, so the
+liar never speaks and the proposals are those of the plain sampler.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import optuna
 
 from loratune.errors import LoratuneError
 from loratune.space import Config, config_key
-from loratune.strategies.race.base import Observation, Strategy
+from loratune.strategies.race.base import Answer, Observation, Strategy
 
 SamplerKind = Literal["tpe", "gp"]
 # Proposals of already-trained configs tolerated in a row before a random untried one is forced:
@@ -30,7 +36,7 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 def _sampler(kind: SamplerKind, seed: int) -> optuna.samplers.BaseSampler:
     """Optuna's defaults (10 random start-up trials, then the model), seeded."""
     if kind == "tpe":
-        return optuna.samplers.TPESampler(seed=seed)
+        return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
     if kind == "gp":
         return optuna.samplers.GPSampler(seed=seed)
     raise LoratuneError(f"unknown Optuna sampler {kind!r}: use tpe or gp")
@@ -46,7 +52,7 @@ class OptunaSearch(Strategy):
         _sampler(kind, 0)  # unknown kinds fail here, not in the middle of a race
         self.kind, self.n = kind, n
         self.name = f"optuna-{kind}"
-        self._pending: tuple[optuna.trial.Trial, str] | None = None
+        self._asked: dict[str, optuna.trial.Trial] = {}  # by config key, until told
 
     def _start(self) -> None:
         assert self.space is not None
@@ -57,33 +63,42 @@ class OptunaSearch(Strategy):
             k: optuna.distributions.CategoricalDistribution(list(v))
             for k, v in self.space.grid.items()
         }
-        self._pending = None
+        self._asked = {}
 
-    def _next(self, history: Sequence[Observation]) -> Config | None:
-        self._tell_pending(history)
-        if len(history) >= self.n:
+    def budget(self) -> int | None:
+        return self.n
+
+    def _next(self, history: Sequence[Observation]) -> Answer:
+        self._tell_finished(history)
+        if len(history) + len(self.pending) >= self.n:
             return None
         known = {config_key(o.config): o for o in history}
-        if len(known) >= len(self.configs):
+        running = {config_key(c) for c in self.pending}
+        if len(known) + len(running - set(known)) >= len(self.configs):
             return None
         for _ in range(MAX_REPEATS):
             trial = self._study.ask(self._dists)
             config = self._config(trial.params)
             key = config_key(config)
-            if key not in known:
-                self._pending = (trial, key)
+            if key in running:  # running elsewhere: no value to tell yet
+                self._study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            elif key not in known:
+                self._asked[key] = trial
                 return config
-            self._tell(trial, known[key])  # answered from the record: nothing is trained
-        return self._forced(known)
+            else:
+                self._tell(trial, known[key])  # answered from the record: nothing is trained
+        return self._forced(known, running)
 
     def _config(self, params: dict[str, object]) -> Config:
         assert self.space is not None
         return Config.from_dict({**self.space.fixed, **params})
 
-    def _forced(self, known: dict[str, Observation]) -> Config:
+    def _forced(self, known: dict[str, Observation], running: set[str]) -> Config:
         """A random untried config, enqueued so the study records it like any other trial."""
         assert self.space is not None
-        untried = [c for c in self.configs if config_key(c) not in known]
+        untried = [
+            c for c in self.configs if config_key(c) not in known and config_key(c) not in running
+        ]
         config = untried[int(self._rng(len(known)).integers(len(untried)))]
         params = {
             k: config.alpha / config.rank if k == "alpha_ratio" else getattr(config, k)
@@ -91,18 +106,19 @@ class OptunaSearch(Strategy):
         }
         self._study.enqueue_trial(params)
         trial = self._study.ask(self._dists)
-        self._pending = (trial, config_key(config))
+        self._asked[config_key(config)] = trial
         return config
 
-    def _tell_pending(self, history: Sequence[Observation]) -> None:
-        if self._pending is None:
+    def _tell_finished(self, history: Sequence[Observation]) -> None:
+        """Tell the sampler's study every asked trial whose result is in the history."""
+        if not self._asked:
             return
-        trial, key = self._pending
-        done = next((o for o in reversed(history) if config_key(o.config) == key), None)
-        if done is None:
-            raise LoratuneError(f"{self.name}: asked for {key} but the history does not have it")
-        self._tell(trial, done)
-        self._pending = None
+        running = {config_key(c) for c in self.pending}
+        last = {config_key(o.config): o for o in history}
+        for key in [k for k in self._asked if k not in running]:
+            if key not in last:
+                raise LoratuneError(f"{self.name}: asked for {key} but the history lacks it")
+            self._tell(self._asked.pop(key), last[key])
 
     def _tell(self, trial: optuna.trial.Trial, obs: Observation) -> None:
         if obs.full and obs.result is not None:

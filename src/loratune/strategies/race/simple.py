@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from loratune.errors import LoratuneError
 from loratune.space import Config, config_key
-from loratune.strategies.race.base import Observation, Strategy, tried_keys
+from loratune.strategies.race.base import Answer, Observation, Strategy
 
 
 class Exhaustive(Strategy):
@@ -14,7 +14,10 @@ class Exhaustive(Strategy):
 
     name = "exhaustive"
 
-    def _next(self, history: Sequence[Observation]) -> Config | None:
+    def budget(self) -> int | None:
+        return len(self.configs)
+
+    def _next(self, history: Sequence[Observation]) -> Answer:
         return next(self._untried(history), None)
 
 
@@ -34,8 +37,11 @@ class RandomSearch(Strategy):
         perm = self._rng().permutation(len(self.configs))
         self._order = [self.configs[i] for i in perm]
 
-    def _next(self, history: Sequence[Observation]) -> Config | None:
-        if len(history) >= self.n:
+    def budget(self) -> int | None:
+        return self.n
+
+    def _next(self, history: Sequence[Observation]) -> Answer:
+        if len(history) + len(self.pending) >= self.n:
             return None
-        tried = tried_keys(history)
-        return next((c for c in self._order if config_key(c) not in tried), None)
+        taken = self._taken(history)
+        return next((c for c in self._order if config_key(c) not in taken), None)

@@ -1,0 +1,31 @@
+"""The CLI's backend options (`--backend ray --address auto --workers N ...`), shared by
+`sweep` and `autotune`. `backend_kwargs` turns them into the API's keyword arguments."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+BackendOpt = Annotated[
+    str, typer.Option("--backend", help="where trials run: inprocess (default) or ray")
+]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option(help="Ray cluster: auto (the running one) or ray://HOST:10001 [default: local]"),
+]
+WorkersOpt = Annotated[int, typer.Option(help="trials run at once (Ray actors)")]
+GpusOpt = Annotated[float, typer.Option(help="GPUs per trial (0.25: four trials share a GPU)")]
+CpusOpt = Annotated[float, typer.Option(help="CPUs per trial (each actor's torch threads)")]
+
+
+def backend_kwargs(
+    backend: str, address: str | None, workers: int, gpus_per_trial: float, cpus_per_trial: float
+) -> dict[str, Any]:
+    return {
+        "backend": backend,
+        "address": address,
+        "workers": workers,
+        "gpus_per_trial": gpus_per_trial,
+        "cpus_per_trial": cpus_per_trial,
+    }

@@ -1,0 +1,156 @@
+"""Faults survived on one storage: a killed driver resumed, a silent worker retried, a second
+process sharing the study. No trial lost, none trained twice."""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import optuna
+import pytest
+
+from loratune import api
+from loratune.space import load_space
+from loratune.study import open_study, records, start_trial
+
+SWEEP = """
+import sys
+from loratune import api
+api.sweep(data=sys.argv[1], model="tiny-llama", space=sys.argv[2], n_train=24, device="cpu",
+          storage=sys.argv[3], study="shared", resume=True)
+"""
+
+
+@pytest.fixture
+def data_csv(tmp_path):
+    rows = ["text,label"]
+    for i in range(80):
+        label = ["refund", "login", "delivery"][i % 3]
+        rows.append(f"message {i} about my {label} problem number {i * 7},{label}")
+    path = tmp_path / "tickets.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture
+def space(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        "[grid]\nrank = [2, 4]\nlearning_rate = [1e-3, 1e-2]\n[fixed]\nepochs = 3\nbatch_size = 8\n"
+    )
+    return path
+
+
+@pytest.fixture
+def fast_heartbeat(monkeypatch):
+    monkeypatch.setenv("LORATUNE_HEARTBEAT", "1,3")
+
+
+def sweep_process(data, space, url) -> subprocess.Popen[str]:
+    env = {**os.environ, "LORATUNE_HEARTBEAT": "1,3", "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(SWEEP), str(data), str(space), url],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def assert_each_config_once(url: str, n: int) -> None:
+    recs = records(open_study(url, "shared", create=False))
+    done = collections.Counter(r.metrics["config_key"] for r in recs if r.state == "complete")
+    assert len(done) == n and set(done.values()) == {1}, done  # none lost, none twice
+
+
+def _wait_for(url: str, state: str, count: int, proc: subprocess.Popen[str]) -> None:
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        try:
+            recs = records(open_study(url, "shared", create=False))
+        except Exception:
+            recs = []
+        if sum(r.state == state for r in recs) >= count:
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"never saw {count} {state} trials")
+
+
+def test_killed_driver_then_resume_loses_and_duplicates_nothing(
+    tmp_path, data_csv, space, fast_heartbeat
+):
+    url = f"sqlite:///{tmp_path}/k.db"
+    api.sweep(
+        data=data_csv,
+        model="tiny-llama",
+        space=space,
+        n_train=24,
+        device="cpu",
+        storage=url,
+        study="shared",
+        n=1,
+    )  # the study exists before the driver starts
+    proc = sweep_process(data_csv, space, url)
+    _wait_for(url, "complete", 2, proc)
+    _wait_for(url, "running", 1, proc)
+    proc.send_signal(signal.SIGKILL)  # the driver dies mid-trial: its heartbeats stop
+    proc.wait()
+    running = [r for r in records(open_study(url, "shared")) if r.state == "running"]
+    assert len(running) == 1
+    api.sweep(
+        data=data_csv,
+        model="tiny-llama",
+        space=space,
+        n_train=24,
+        device="cpu",
+        storage=url,
+        study="shared",
+        resume=True,
+    )
+    assert_each_config_once(url, 4)
+    recs = records(open_study(url, "shared"))
+    stale = next(r for r in recs if r.number == running[0].number)
+    assert stale.state == "failed" and not stale.metrics.get("error")  # the dead attempt
+
+
+def test_resume_never_fails_a_trial_a_live_process_runs(tmp_path, fast_heartbeat):
+    url = f"sqlite:///{tmp_path}/h.db"
+    space = load_space("default")
+    study = open_study(url, "shared")
+    config = space.configs()[0]
+    trial = start_trial(study, space, config, {}, url, heartbeat=True)
+    assert trial is not None
+    from loratune.claims import Heartbeat, fail_stale
+
+    beat = Heartbeat(study._storage, trial._trial_id)  # a live worker
+    try:
+        time.sleep(4)  # past the grace period: only a live heartbeat keeps it running
+        assert fail_stale(study) == 0
+        assert study.trials[trial.number].state == optuna.trial.TrialState.RUNNING
+        assert start_trial(study, space, config, {}, url) is None  # claimed: not trained twice
+    finally:
+        beat.stop()
+    time.sleep(4)  # the worker went silent: failed, and queued again once
+    assert fail_stale(study) == 1
+    states = [t.state for t in study.get_trials()]
+    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.WAITING]
+    again = start_trial(study, space, config, {}, url)  # the retry copy is what is claimed
+    assert again is not None and again.number == 1
+
+
+def test_two_processes_on_one_sqlite_study_never_train_a_config_twice(tmp_path, data_csv, space):
+    url = f"sqlite:///{tmp_path}/two.db"
+    open_study(url, "shared")
+    procs = [sweep_process(data_csv, space, url) for _ in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=400)
+        assert p.returncode == 0, err
+    assert_each_config_once(url, 4)
+    recs = records(open_study(url, "shared"))
+    assert len(recs) == 4  # no claim was lost or doubled
