@@ -89,6 +89,10 @@ def test_scrambled_test_labels_change_nothing_but_the_test_score(tmp_path, split
         assert a.test_accuracy is None and b.test_accuracy is None  # no trial reads test
     # The pick alone was scored on test, once: with scrambled labels it scores differently.
     assert true.validation["pick"]["test_total"] == 40
+    # Whether the pick is told apart from the runner-up reads validation hits only.
+    assert true.validation["pick_vs_runner_up"] == scrambled.validation["pick_vs_runner_up"]
+    runner = true.validation["pick_vs_runner_up"]
+    assert runner is None or runner["examples"] == 32
     assert true.validation["pick"]["test_correct"] != scrambled.validation["pick"]["test_correct"]
     assert (true.adapter_dir / "adapter_model.safetensors").is_file()
     assert "validation" in (true.adapter_dir / "README.md").read_text().lower()

@@ -167,3 +167,15 @@ def test_evidence_warnings() -> None:
     tests = stats.paired_tests(actual + 0.05 + rng.normal(0, 0.001, 20), actual)
     text = " ".join(stats.evidence_warnings(biased, tests=tests))
     assert "optimistic" in text and "underconfident" in text
+
+
+def test_paired_difference_counts_only_disagreements() -> None:
+    # 10 examples: both right on 6, a alone on 3, b alone on 1 -> binomial(3 of 4, 0.5).
+    a = "1111111110"
+    b = "1111110001"
+    r = stats.paired_difference(a, b)
+    assert (r["a_only"], r["b_only"], r["examples"]) == (3, 1, 10)
+    assert r["p"] == pytest.approx(0.625)
+    assert stats.paired_difference("101", "101")["p"] == 1.0
+    with pytest.raises(LoratuneError):
+        stats.paired_difference("10", "1")

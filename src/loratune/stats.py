@@ -162,6 +162,19 @@ def bootstrap_ci(
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
+def paired_difference(hits_a: str, hits_b: str) -> dict[str, Any]:
+    """Exact McNemar test of two configs scored on the same examples ("1"/"0" per example):
+    only the examples they disagree on carry evidence. Returns the disagreement counts and
+    the two-sided p-value (binomial test of a-only wins among the disagreements)."""
+    if len(hits_a) != len(hits_b) or not hits_a:
+        raise LoratuneError("paired comparison needs two hit strings of one equal, non-zero length")
+    a_only = sum(a == "1" and b == "0" for a, b in zip(hits_a, hits_b, strict=True))
+    b_only = sum(a == "0" and b == "1" for a, b in zip(hits_a, hits_b, strict=True))
+    n = a_only + b_only
+    p = float(sps.binomtest(a_only, n, 0.5).pvalue) if n else 1.0
+    return {"a_only": a_only, "b_only": b_only, "examples": len(hits_a), "p": p}
+
+
 def regret(picked_value: float, best_value: float) -> float:
     """Accuracy lost by the pick against the best known: best - picked, never below 0."""
     picked, best = float(picked_value), float(best_value)
@@ -283,6 +296,7 @@ __all__ = [
     "bootstrap_ci",
     "cost_saved",
     "evidence_warnings",
+    "paired_difference",
     "paired_tests",
     "pareto_front",
     "prediction_stats",

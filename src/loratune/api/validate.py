@@ -98,6 +98,7 @@ def validate_study(
         "test_total": tested.get("test_total") if pick_test is not None else None,
         "phase": pick.metrics.get("phase"),
     }
+    out["pick_vs_runner_up"] = _runner_up(pick, ok)
     if verified:
         pred = np.array([r.metrics["predicted_accuracy"] for r in verified])
         sd = np.array([r.metrics["predicted_accuracy_std"] for r in verified])
@@ -174,6 +175,26 @@ def validate_study(
         out.get("prediction", {"n": 0}), mae_ci=out.get("mae_ci95"), tests=out.get("tests")
     )
     return out
+
+
+def _runner_up(pick: TrialRecord, ok: list[TrialRecord]) -> dict[str, Any] | None:
+    """Is the pick told apart from the next-best finished trial on validation? An exact
+    McNemar test on the examples the two answered differently (the same examples for both):
+    when p >= 0.05 the pick is within the validation split's noise of the runner-up."""
+    others = [r for r in ok if r.full and r.number != pick.number]
+    if not others:
+        return None
+    runner = pick_best(others)
+    a, b = pick.metrics.get("val_hits"), runner.metrics.get("val_hits") if runner else None
+    if runner is None or not a or not b or len(a) != len(b):
+        return None
+    test = stats.paired_difference(a, b)
+    return {
+        "config": runner.config.describe(),
+        "accuracy": runner.accuracy,
+        **test,
+        "distinguishable": test["p"] < 0.05,
+    }
 
 
 def _predicted_grid_seconds(

@@ -57,6 +57,14 @@ def _why(tests: dict[str, Any], name: str) -> str:
 
 def print_validation(console: Console, v: dict[str, Any]) -> None:
     console.print(verified_table(v))
+    r = v.get("pick_vs_runner_up")
+    if r:
+        verdict = "told apart from" if r["distinguishable"] else "within validation noise of"
+        console.print(
+            f"the pick is {verdict} the runner-up {r['config']} (validation {r['accuracy']:.3f}): "
+            f"{r['a_only']} vs {r['b_only']} of {r['examples']} examples answered by one only, "
+            f"exact McNemar p = {r['p']:.3f}"
+        )
     p = v.get("prediction") or {}
     tests = v.get("tests") or {}
     ci = v.get("mae_ci95")
