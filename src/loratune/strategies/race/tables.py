@@ -395,7 +395,8 @@ def plot(report: Report, path: Path) -> None:
         ax.errorbar(
             s["compute_fraction"],
             y,
-            yerr=[[y - lo], [hi - y]],
+            # Float rounding can put a zero-width interval a hair off the mean: never negative.
+            yerr=[[max(y - lo, 0.0)], [max(hi - y, 0.0)]],
             fmt=MARKERS[i % len(MARKERS)],
             ms=7,
             capsize=3,
