@@ -229,7 +229,11 @@ def run_trial(
         if evaluate_test and not stopped and task.test:
             test = score(task.test)
         if save_adapter:
-            model.save_pretrained(str(save_adapter))
+            with warnings.catch_warnings():
+                # PEFT looks for the base model's config.json in the GGUF wheel's folder and
+                # warns that it is missing: the adapter is saved all the same.
+                warnings.filterwarnings("ignore", message="Could not find a config file")
+                model.save_pretrained(str(save_adapter))
     except torch.OutOfMemoryError as exc:
         raise TrialFailed(f"out of memory on {base.device}: {str(exc).splitlines()[0]}") from exc
     except RuntimeError as exc:
