@@ -97,3 +97,15 @@ def ground_truth_fields(
         "wall_seconds": charged + 2.0,
         "test_seconds": 2.0,
     }
+
+
+@pytest.fixture
+def data_csv(tmp_path: Path) -> Path:
+    """A small three-label CSV of user data, as `--data` reads it."""
+    rows = ["text,label"]
+    for i in range(80):
+        label = ["refund", "login", "delivery"][i % 3]
+        rows.append(f"message {i} about my {label} problem number {i * 7},{label}")
+    path = tmp_path / "tickets.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path

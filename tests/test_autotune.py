@@ -51,12 +51,12 @@ def test_autotune_end_to_end_with_tiny_llama(tmp_path, space_file, data_csv):
     assert {r.metrics["phase"] for r in result.verified} == {"verify"}
     assert all(r.metrics["predicted_accuracy"] is not None for r in result.verified)
     assert len(result.predictions) == 9
-    trials = result.explored + result.verified
+    trials = [*result.explored, *result.verified]
     assert result.best.accuracy == max(r.accuracy for r in trials if r.full)
     v = result.validation  # early stopping is on by default: a verified trial may have stopped
-    assert v["verified"] + v["verified_stopped_early"] == 2
-    assert v["speedup"]["source"] == "predicted"
-    assert v["speedup"]["factor"] > 1
+    assert v.verified + v.verified_stopped_early == 2
+    assert v.speedup.source == "predicted"
+    assert (v.speedup.factor or 0) > 1
     assert (tmp_path / "report" / "report.html").exists()
     # resume replays the same decisions and trains nothing new
     again = api.autotune(
@@ -113,7 +113,7 @@ def test_replay_autotune_finds_the_best_and_charges_the_clock(tmp_path, space_fi
     )
     best = max(r["accuracy"] for r in rows)
     assert result.best.accuracy == pytest.approx(best)
-    spent = sum(r.metrics["charged_seconds"] for r in result.explored + result.verified)
+    spent = sum(r.metrics["charged_seconds"] for r in [*result.explored, *result.verified])
     assert executor.clock == pytest.approx(spent)
     assert executor.clock < sum(r["charged_seconds"] for r in rows)
 
@@ -178,7 +178,7 @@ def test_autotune_early_stop_stops_weak_trials_and_never_picks_them(tmp_path, sp
     assert stopped and all(r.metrics["epochs_run"] == 1 and len(r.curve) == 1 for r in stopped)
     assert early_exec.epochs == plain_exec.epochs - len(stopped)
     assert early.best.accuracy == pytest.approx(0.9) and early.best.full
-    assert early.validation["stopped_early"] == len(stopped)
+    assert early.validation.stopped_early == len(stopped)
     html = (early.report_dir / "report.html").read_text()
     assert f"{len(stopped)} stopped early after epoch 1" in html
     # Resumed, the gate is primed from the recorded curves: same decisions, nothing retrained.

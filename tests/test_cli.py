@@ -165,15 +165,23 @@ def test_import_broken_line_names_file_and_line(tmp_path):
 
 def test_cli_autotune_defaults_are_the_api_defaults():
     # The CLI spells its defaults out (so --help shows them without importing the trainer);
-    # they must stay those of loratune.autotune, which the race measured.
+    # they must stay those of the JobSpec loratune.autotune builds, which the race measured.
+    import dataclasses
     import inspect
 
-    from loratune.api import autotune as api_autotune
+    from loratune.api.spec import Budget, JobSpec, TaskSpec
     from loratune.cli.app import autotune as cli_autotune
 
     cli = inspect.signature(cli_autotune).parameters
-    api = inspect.signature(api_autotune).parameters
-    for name in ("explore", "verify", "rule", "early_stop", "seed", "data_seed", "model", "save"):
-        assert cli[name].default == api[name].default, name
+    spec = JobSpec(TaskSpec("customer_support"), device="cpu")
+    api = {
+        **{f.name: f.default for f in dataclasses.fields(Budget)},
+        **{f.name: getattr(spec, f.name) for f in dataclasses.fields(JobSpec)},
+        **{f.name: getattr(spec.task, f.name) for f in dataclasses.fields(TaskSpec)},
+        "save": spec.keep,
+    }
+    names = ("explore", "verify", "rule", "early_stop", "strategy", "seed", "data_seed", "model")
+    for name in (*names, "save"):
+        assert cli[name].default == api[name], name
     for name in ("n_train", "n_val", "n_test"):  # sizes are text on the command line ('all')
-        assert int(cli[name].default) == api[name].default, name
+        assert int(cli[name].default) == api[name], name

@@ -27,17 +27,6 @@ api.sweep(data=sys.argv[1], model="tiny-llama", space=sys.argv[2], n_train=24, d
 
 
 @pytest.fixture
-def data_csv(tmp_path):
-    rows = ["text,label"]
-    for i in range(80):
-        label = ["refund", "login", "delivery"][i % 3]
-        rows.append(f"message {i} about my {label} problem number {i * 7},{label}")
-    path = tmp_path / "tickets.csv"
-    path.write_text("\n".join(rows) + "\n")
-    return path
-
-
-@pytest.fixture
 def space(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text(

@@ -88,12 +88,12 @@ def test_scrambled_test_labels_change_nothing_but_the_test_score(tmp_path, split
         assert (a.accuracy, a.curve, a.full) == (b.accuracy, b.curve, b.full)
         assert a.test_accuracy is None and b.test_accuracy is None  # no trial reads test
     # The pick alone was scored on test, once: with scrambled labels it scores differently.
-    assert true.validation["pick"]["test_total"] == 40
+    assert true.validation.pick.test_total == 40
     # Whether the pick is told apart from the runner-up reads validation hits only.
-    assert true.validation["pick_vs_runner_up"] == scrambled.validation["pick_vs_runner_up"]
-    runner = true.validation["pick_vs_runner_up"]
-    assert runner is None or runner["examples"] == 32
-    assert true.validation["pick"]["test_correct"] != scrambled.validation["pick"]["test_correct"]
+    assert true.validation.pick_vs_runner_up == scrambled.validation.pick_vs_runner_up
+    runner = true.validation.pick_vs_runner_up
+    assert runner is None or runner.difference.examples == 32
+    assert true.validation.pick.test_correct != scrambled.validation.pick.test_correct
     assert (true.adapter_dir / "adapter_model.safetensors").is_file()
     assert "validation" in (true.adapter_dir / "README.md").read_text().lower()
 
@@ -201,7 +201,7 @@ def test_replay_charges_and_decides_what_the_real_run_did(
         charged += b.metrics["charged_seconds"]
     assert replay_exec.clock == pytest.approx(charged)
     assert config_key(real.best.config) == config_key(replay.best.config)
-    assert real.validation["pick"]["test_correct"] == replay.validation["pick"]["test_correct"]
+    assert real.validation.pick.test_correct == replay.validation.pick.test_correct
 
 
 def test_margin_is_exact_at_the_boundary():

@@ -258,7 +258,7 @@ def test_autotune_replays_loratune_autotune_decisions(rows, tmp_path, early_stop
     assert [s.config for s in race.trace] == [config_key(r.config) for r in api_trials]
     assert [s.full for s in race.trace] == [r.full for r in api_trials]
     assert config_key(race.best_config) == config_key(result.best.config)
-    assert race.best_accuracy == pytest.approx(result.validation["pick"]["test_accuracy"])
+    assert race.best_accuracy == pytest.approx(result.validation.pick.test_accuracy)
 
 
 def test_quick_fit_keeps_the_predictor_and_its_model_choice(rows):

@@ -25,17 +25,6 @@ def cluster():
     ray.shutdown()
 
 
-@pytest.fixture
-def data_csv(tmp_path):
-    rows = ["text,label"]
-    for i in range(80):
-        label = ["refund", "login", "delivery"][i % 3]
-        rows.append(f"message {i} about my {label} problem number {i * 7},{label}")
-    path = tmp_path / "tickets.csv"
-    path.write_text("\n".join(rows) + "\n")
-    return path
-
-
 def _space(tmp_path, epochs: int = 2, ranks: str = "[2, 4]"):
     path = tmp_path / "small.toml"
     path.write_text(
@@ -88,7 +77,7 @@ def test_ray_sweep_and_autotune_match_the_in_process_backend(tmp_path, data_csv)
     assert config_key(local.best.config) == config_key(remote.best.config)
     assert remote.best.accuracy == local.best.accuracy  # same seed, same CPU: same trial
     assert (remote.adapter_dir / "adapter_model.safetensors").is_file()  # bytes came back
-    assert remote.validation["pick"]["test_accuracy"] == local.validation["pick"]["test_accuracy"]
+    assert remote.validation.pick.test_accuracy == local.validation.pick.test_accuracy
 
 
 def test_an_actor_killed_mid_trial_is_retried_once_and_recorded_once(tmp_path, data_csv):

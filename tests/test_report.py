@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from pathlib import Path
@@ -11,12 +12,21 @@ import numpy as np
 import pytest
 
 from loratune import stats
-from loratune.api.autotune import AutotuneResult
 from loratune.report import write_report
 from loratune.report.data import Point, pareto_front
-from loratune.report.fmt import interval, pct, pts, pval, stat_and_p
+from loratune.report.fmt import pct, pts, pval
+from loratune.report.tables import _corr, _test
+from loratune.results import (
+    AutotuneResult,
+    GridSummary,
+    Pick,
+    Prediction,
+    Speedup,
+    Spent,
+    Validation,
+    VerifiedRow,
+)
 from loratune.space import Config, Space, config_key
-from loratune.strategies.autotune import Prediction
 from loratune.study import TrialRecord
 
 SPACE = Space(
@@ -64,7 +74,7 @@ def record(number: int, c: Config, phase: str, prediction: Prediction | None = N
     )
 
 
-def build_result(n_verified: int, validation: dict[str, Any] | None = None) -> AutotuneResult:
+def build_result(n_verified: int, validation: Validation | None = None) -> AutotuneResult:
     configs = SPACE.configs()
     explored = [record(i, configs[j], "explore") for i, j in enumerate([0, 3, 5, 7, 8, 9])]
     tried = {config_key(r.config) for r in explored}
@@ -93,65 +103,61 @@ def build_result(n_verified: int, validation: dict[str, Any] | None = None) -> A
     return AutotuneResult(
         study="autotune:toy:tiny-llama:tiny",
         best=best,
-        predictions=predictions,
-        explored=explored,
-        verified=verified,
+        predictions=tuple(predictions),
+        explored=tuple(explored),
+        verified=tuple(verified),
         validation=validation,
         surrogates={"accuracy": "gp", "latency": "ridge", "cost": "ridge"},
     )
 
 
-def full_validation(best: TrialRecord, verified: list[TrialRecord], trials: int) -> dict[str, Any]:
-    """Shaped as `loratune.api.validate.validate_study` returns it, with the real statistics."""
-    out: dict[str, Any] = {
-        "study": "autotune:toy:tiny-llama:tiny",
-        "trials": trials,
-        "verified": len(verified),
-        "pick": {"config": best.config.describe(), "accuracy": best.accuracy, "phase": "verify"},
-    }
+def _pick(best: TrialRecord) -> Pick:
+    return Pick(best.config.describe(), best.accuracy, "verify")
+
+
+def full_validation(best: TrialRecord, verified: list[TrialRecord], trials: int) -> Validation:
+    """As `loratune.api.validate.validate_study` returns it, with the real statistics."""
+    checks: dict[str, Any] = {}
     if verified:
         pred = np.array([r.metrics["predicted_accuracy"] for r in verified])
         sd = np.array([r.metrics["predicted_accuracy_std"] for r in verified])
         actual = np.array([r.accuracy for r in verified], dtype=float)
-        out["prediction"] = stats.prediction_stats(pred, sd, actual, level=0.9)
-        out["tests"] = stats.paired_tests(pred, actual)
-        out["mae_ci95"] = stats.bootstrap_ci(np.abs(pred - actual))
-        out["error_ci95"] = stats.bootstrap_ci(pred - actual)
         top1 = verified[int(np.argmax(pred))]
-        out["top1_regret_vs_study"] = stats.regret(top1.accuracy or 0.0, best.accuracy or 0.0)
-        out["rows"] = [
-            {
-                "config": r.config.describe(),
-                "predicted": r.metrics["predicted_accuracy"],
-                "std": r.metrics["predicted_accuracy_std"],
-                "actual": r.accuracy,
-                "latency": r.metrics["latency"],
-                "predicted_latency": r.metrics["predicted_latency"],
-            }
-            for r in verified
-        ]
-    out["spent"] = {"seconds": 180.0, "cost": 0.0, "trials": trials}
-    out["grid"] = {
-        "trials": 12,
-        "complete": True,
-        "best_accuracy": 0.8,
-        "seconds": 420.0,
-        "cost": 0.0,
-        "study": "sweep:toy:tiny-llama:tiny",
-    }
-    out["regret_vs_grid"] = stats.regret(best.accuracy or 0.0, 0.8)
-    out["pick_grid_accuracy"] = 0.79
-    out["speedup"] = {
-        "grid_seconds": 420.0,
-        "source": "measured",
-        "factor": stats.speedup(420.0, 180.0),
-        "cost_saved": 1 - 180.0 / 420.0,
-        "grid_cost": 0.0,
-    }
-    out["warnings"] = stats.evidence_warnings(
-        out.get("prediction", {"n": 0}), mae_ci=out.get("mae_ci95")
+        checks = {
+            "prediction": stats.prediction_stats(pred, sd, actual, level=0.9),
+            "tests": stats.paired_tests(pred, actual),
+            "mae_ci95": stats.bootstrap_ci(np.abs(pred - actual)),
+            "error_ci95": stats.bootstrap_ci(pred - actual),
+            "top1_regret_vs_study": stats.regret(top1.accuracy or 0.0, best.accuracy or 0.0),
+            "rows": tuple(
+                VerifiedRow(
+                    config=r.config.describe(),
+                    config_key=r.metrics["config_key"],
+                    trial=r.number,
+                    predicted=r.metrics["predicted_accuracy"],
+                    std=r.metrics["predicted_accuracy_std"],
+                    actual=r.accuracy or 0.0,
+                    latency=r.metrics["latency"],
+                    predicted_latency=r.metrics["predicted_latency"],
+                )
+                for r in verified
+            ),
+        }
+    return Validation(
+        study="autotune:toy:tiny-llama:tiny",
+        trials=trials,
+        verified=len(verified),
+        pick=_pick(best),
+        spent=Spent(180.0, 0.0, trials),
+        grid=GridSummary("sweep:toy:tiny-llama:tiny", 12, True, 0.8, 0.8, 420.0, 0.0),
+        regret_vs_grid=stats.regret(best.accuracy or 0.0, 0.8),
+        pick_grid_accuracy=0.79,
+        speedup=Speedup(420.0, "measured", stats.speedup(420.0, 180.0), 1 - 180.0 / 420.0, 0.0),
+        warnings=tuple(
+            stats.evidence_warnings(checks.get("prediction"), mae_ci=checks.get("mae_ci95"))
+        ),
+        **checks,
     )
-    return out
 
 
 def read(out: Path) -> tuple[str, str]:
@@ -172,16 +178,18 @@ def test_full_report(tmp_path: Path) -> None:
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", html)
     assert "<script" not in html and "<link" not in html
     best = result.best
-    p = result.validation["prediction"]
-    rho, tau = p["spearman"], p["kendall"]
-    lo, hi = result.validation["mae_ci95"]
+    p = result.validation.prediction
+    assert p is not None and p.spearman is not None and p.kendall is not None
+    rho, tau = p.spearman, p.kendall
+    assert result.validation.mae_ci95 is not None
+    lo, hi = result.validation.mae_ci95
     for text in (html, md):
         assert "toy" in text and "tiny-llama" in text and result.study in text
         assert best.config.describe() in text
         assert pct(best.accuracy) in text
-        assert f"(Spearman ρ = {rho['rho']:.2f}, p = {pval(rho['p'])}" in text
-        assert f"{tau['tau']:.2f} (p = {pval(tau['p'])})" in text
-        assert pts(p["mae"]) in text and pts(lo) in text and pts(hi) in text  # MAE and its CI
+        assert f"(Spearman ρ = {rho.value:.2f}, p = {pval(rho.p)}" in text
+        assert f"{tau.value:.2f} (p = {pval(tau.p)})" in text
+        assert pts(p.mae) in text and pts(lo) in text and pts(hi) in text  # MAE and its CI
         assert "needs at least 6 non-zero differences" in text  # why Wilcoxon has no p
         assert "Only 4 predicted config(s) were verified" in text  # the warning, shown
         assert "**measured**" in md and "<strong>measured</strong>" in html
@@ -205,41 +213,28 @@ def test_full_report(tmp_path: Path) -> None:
     assert positions == sorted(positions)
 
 
-def test_missing_and_none_statistics(tmp_path: Path) -> None:
+def test_missing_and_undefined_statistics(tmp_path: Path) -> None:
     result = build_result(2)
     best = result.best
-    result.validation = {
-        "study": result.study,
-        "trials": 6,
-        "verified": 2,
-        "pick": {"config": best.config.describe(), "accuracy": best.accuracy},
-        "prediction": {
-            "n": 2,
-            "mae": 0.02,
-            "rmse": None,
-            "spearman": None,
-            "kendall": None,
-            "coverage": float("nan"),
-        },
-        "tests": {"t_test": None, "wilcoxon": {"p": None}},
-        "mae_ci95": None,
-        "rows": full_validation(best, result.verified, 6)["rows"],
-        "spent": {"seconds": 0.0, "cost": 0.0, "trials": 6},
-        "speedup": {
-            "grid_seconds": float("nan"),
-            "source": "predicted",
-            "factor": None,
-            "cost_saved": None,
-            "grid_cost": 0.0,
-        },
-        "warnings": ["n = 2 < 3: no rank correlation", "no exhaustive grid to compare with"],
-    }
-    out = write_report(result, SPACE, tmp_path)
+    validation = Validation(
+        study=result.study,
+        trials=6,
+        verified=2,
+        pick=_pick(best),
+        prediction=stats.PredictionStats(2, 0.02, 0.03, 0.01, None, None, float("nan"), 0.9),
+        tests=stats.paired_tests([0.5, 0.6], [0.5, 0.6]),
+        rows=full_validation(best, list(result.verified), 6).rows,
+        spent=Spent(0.0, 0.0, 6),
+        speedup=Speedup(float("nan"), "predicted", None, None, 0.0),
+        warnings=("n = 2 < 3: no rank correlation", "no exhaustive grid to compare with"),
+    )
+    out = write_report(dataclasses.replace(result, validation=validation), SPACE, tmp_path)
     html, md = read(out)
     assert html.count("data:image/png;base64,") >= 4
     assert "cannot be measured" in md
     assert "**predicted**" in md
     assert "nan" not in md.lower().replace("nano", "")
+    assert "all differences are zero" in md  # why the t-test has no p
     # Escaped in both: Markdown renderers pass raw HTML through, so text from data must not.
     assert "n = 2 &lt; 3" in html and "n = 2 &lt; 3" in md
 
@@ -250,24 +245,21 @@ def test_few_or_no_verified(tmp_path: Path, n_verified: int) -> None:
     best = result.best
     if n_verified == 0:
         # What validate returns with nothing verified: no prediction, tests or rows at all.
-        result.validation = {
-            "study": result.study,
-            "trials": len(result.explored),
-            "verified": 0,
-            "pick": {"config": best.config.describe(), "accuracy": best.accuracy},
-            "spent": {"seconds": 50.0, "cost": 0.0, "trials": len(result.explored)},
-            "speedup": {
-                "grid_seconds": 300.0,
-                "source": "predicted",
-                "factor": 6.0,
-                "cost_saved": 0.83,
-                "grid_cost": 0.0,
-            },
-            "warnings": ["no verified configs: predictions untested"],
-        }
+        validation = Validation(
+            study=result.study,
+            trials=len(result.explored),
+            verified=0,
+            pick=_pick(best),
+            spent=Spent(50.0, 0.0, len(result.explored)),
+            speedup=Speedup(300.0, "predicted", 6.0, 0.83, 0.0),
+            warnings=("no verified configs: predictions untested",),
+        )
     else:
-        result.validation["prediction"] = {"n": 1, "mae": 0.01, "spearman": None}
-    out = write_report(result, SPACE, tmp_path / "nested" / "dir")
+        one = stats.prediction_stats([0.5], [0.01], [0.51])
+        validation = dataclasses.replace(result.validation, prediction=one)
+    out = write_report(
+        dataclasses.replace(result, validation=validation), SPACE, tmp_path / "nested" / "dir"
+    )
     html, md = read(out)
     assert html.count("data:image/png;base64,") >= 4
     assert pct(best.accuracy) in md
@@ -275,10 +267,18 @@ def test_few_or_no_verified(tmp_path: Path, n_verified: int) -> None:
         assert "No verified config" in md
 
 
-def test_empty_validation_and_predictions(tmp_path: Path) -> None:
-    result = build_result(0, validation={})
-    result.predictions = []
-    result.surrogates = {}
+def test_empty_predictions(tmp_path: Path) -> None:
+    """A strategy without a predictor (`--strategy random`): no predictions, no verified."""
+    result = build_result(0)
+    bare = Validation(
+        study=result.study,
+        trials=len(result.explored),
+        verified=0,
+        pick=_pick(result.best),
+        spent=Spent(0.0, 0.0, 0),
+        speedup=Speedup(float("nan"), "predicted", None, None, 0.0),
+    )
+    result = dataclasses.replace(result, validation=bare, predictions=(), surrogates={})
     html, md = read(write_report(result, SPACE, tmp_path))
     assert html.count("data:image/png;base64,") >= 4
     assert "No predictions." in md
@@ -304,24 +304,13 @@ def test_pareto_front() -> None:
     assert [(p.accuracy, p.latency) for p in front] == [(0.5, 0.5), (0.7, 1), (0.8, 3), (0.9, 5)]
 
 
-@pytest.mark.parametrize(
-    "stored",
-    [
-        {"spearman": 0.5, "spearman_p": 0.2},
-        {"spearman": {"rho": 0.5, "p": 0.2}},
-        {"spearman": {"statistic": 0.5, "pvalue": 0.2}},
-        {"spearman": (0.5, 0.2)},
-    ],
-)
-def test_statistic_shapes(stored: dict[str, Any]) -> None:
-    assert stat_and_p(stored, "spearman") == (0.5, 0.2)
-
-
-def test_statistic_gaps() -> None:
-    assert stat_and_p({"spearman": None}, "spearman") == (None, None)
-    assert stat_and_p(None, "spearman") == (None, None)
-    assert stat_and_p({"spearman": float("nan")}, "spearman") == (None, None)
-    assert interval((0.1, 0.2)) == (0.1, 0.2)
-    assert interval({"lo": 0.1, "hi": 0.2}) == (0.1, 0.2)
-    assert interval([float("nan"), 0.2]) is None
+def test_statistics_as_printed() -> None:
+    assert _corr(None) == "– (too few configs)"
+    assert _corr(stats.Correlation(0.5, 0.2)) == "0.50 (p = 0.200)"
+    assert _test(None) == "–"
+    assert _test(stats.TestResult(None, None, "needs at least 2 pairs")) == (
+        "– (needs at least 2 pairs)"
+    )
+    assert _test(stats.TestResult(1.5, 0.0001)) == "p = < 0.001 (statistic 1.50)"
     assert pct(None) == pts(None) == "–"
+    assert pct(float("nan")) == "–"

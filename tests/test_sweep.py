@@ -5,6 +5,7 @@ import pytest
 
 from loratune import api
 from loratune.api.context import prepare_job, run_configs
+from loratune.api.spec import JobSpec
 from loratune.errors import LoratuneError
 from loratune.space import load_space
 from loratune.study import (
@@ -31,17 +32,6 @@ DOC_FIELDS = {
     "device",
     "training_time_seconds",
 }
-
-
-@pytest.fixture
-def data_csv(tmp_path):
-    rows = ["text,label"]
-    for i in range(80):
-        label = ["refund", "login", "delivery"][i % 3]
-        rows.append(f"message {i} about my {label} problem number {i * 7},{label}")
-    path = tmp_path / "tickets.csv"
-    path.write_text("\n".join(rows) + "\n")
-    return path
 
 
 @pytest.fixture
@@ -133,20 +123,17 @@ def test_resume_skips_finished_and_reruns_interrupted(tmp_path, data_csv, small_
 
 
 def test_failed_trial_is_recorded_and_the_sweep_goes_on(tmp_path, data_csv, small_space):
-    job = prepare_job(
-        domain=None,
+    spec = JobSpec.from_options(
         data=data_csv,
+        kind="sweep",
         model="tiny-llama",
         space=small_space,
         storage=f"sqlite:///{tmp_path}/t.db",
         study="f",
-        kind="sweep",
-        resume=False,
-        seed=0,
         device="cpu",
-        price_per_hour=0.0,
         n_train=24,
     )
+    job = prepare_job(spec)
     real = job.get_executor()
 
     class Flaky:

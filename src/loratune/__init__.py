@@ -2,12 +2,12 @@
 
 from loratune.errors import LoratuneError
 
-__all__ = ["LoratuneError", "autotune", "sweep"]
+__all__ = ["JobSpec", "LoratuneError", "autotune", "sweep"]
 
 
 def __getattr__(name: str) -> object:
     # Lazy so `import loratune` (and the CLI's --help) does not pay for torch.
-    if name in ("sweep", "autotune"):
+    if name in ("sweep", "autotune", "JobSpec"):
         from loratune import api
 
         return getattr(api, name)

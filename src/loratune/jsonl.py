@@ -1,4 +1,7 @@
-"""JSON Lines reading shared by user data files and exported results: errors name the line."""
+"""Text and JSON Lines reading shared by user data files, space files and exported results.
+
+Errors name the file and, where there is one, the line.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,38 @@ from pathlib import Path
 from typing import Any
 
 from loratune.errors import LoratuneError
+
+NUL_BYTE = "{where}:{line}: a NUL byte (binary or UTF-16? save it as UTF-8)"
+NOT_UTF8 = "{where}:{line}: not UTF-8 text ({reason})"
+
+
+def read_utf8(
+    path: str | Path,
+    where: str | None = None,
+    *,
+    nul: str | None = NUL_BYTE,
+    not_utf8: str = NOT_UTF8,
+) -> str:
+    """The file's text, decoded as UTF-8 with a leading BOM dropped (as spreadsheets save it).
+
+    Errors are one LoratuneError, worded by the caller: `where` is the file as its messages
+    name it (default: the path); `nul` and `not_utf8` are templates filled with `where`,
+    `line` and, for `not_utf8`, the decoder's `reason`. `nul=None` leaves NUL bytes to the
+    parser. A NUL byte is checked first: UTF-16 text is mostly valid UTF-8 bytes plus NULs.
+    """
+    where = str(path) if where is None else where
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise LoratuneError(f"cannot read {where}: {exc.strerror}") from exc
+    if nul is not None and b"\0" in raw:
+        line = raw[: raw.index(b"\0")].count(b"\n") + 1
+        raise LoratuneError(nul.format(where=where, line=line))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise LoratuneError(not_utf8.format(where=where, line=line, reason=exc.reason)) from exc
 
 
 def jsonl_objects(path: str | Path, text: str) -> list[tuple[int, dict[str, Any]]]:

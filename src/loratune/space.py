@@ -29,6 +29,7 @@ import numpy as np
 import tomllib
 
 from loratune.errors import LoratuneError
+from loratune.jsonl import read_utf8
 
 DEFAULT_TARGETS = ("q_proj", "v_proj")
 
@@ -194,17 +195,12 @@ def load_space(path: str | Path) -> Space:
         raise LoratuneError(f"space file {path}: is a folder, not a TOML file")
     if not p.is_file():
         raise LoratuneError(f"space file not found: {path}")
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise LoratuneError(f"cannot read space file {path}: {exc.strerror}") from exc
-    if b"\0" in raw:
-        raise LoratuneError(f"space file {path}: a binary file, not TOML text")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise LoratuneError(f"space file {path}:{line}: not UTF-8 text") from exc
+    text = read_utf8(
+        p,
+        f"space file {path}",
+        nul="{where}: a binary file, not TOML text",
+        not_utf8="{where}:{line}: not UTF-8 text",
+    )
     return _parse(text, p.stem, where=str(p))
 
 

@@ -8,7 +8,8 @@ and `evidence_warnings` says in plain words when the numbers prove little.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,68 @@ from scipy import stats as sps
 from loratune.errors import LoratuneError
 
 MIN_WILCOXON = 6  # below 6 non-zero differences, two-sided p can never reach 0.05
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """A rank correlation (Spearman rho or Kendall tau) and its p-value."""
+
+    value: float
+    p: float | None
+
+
+@dataclass(frozen=True)
+class PredictionStats:
+    """Predictions against measured outcomes (`prediction_stats`)."""
+
+    n: int
+    mae: float
+    rmse: float
+    bias: float  # mean of predicted - actual: > 0 is optimistic
+    spearman: Correlation | None  # None when n < 3 or an input is constant
+    kendall: Correlation | None
+    coverage: float | None  # share of actuals inside the central `level` interval
+    level: float
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One significance test; an undefined one has statistic and p None and says why."""
+
+    __test__ = False  # not a pytest test class
+
+    statistic: float | None
+    p: float | None
+    reason: str = ""
+    zeros_dropped: int = 0  # Wilcoxon: pairs with no difference, left out
+
+
+@dataclass(frozen=True)
+class PairedTests:
+    """Paired t-test and Wilcoxon signed-rank on predicted - actual (`paired_tests`)."""
+
+    n: int
+    mean_diff: float
+    t_test: TestResult
+    wilcoxon: TestResult
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """Exact McNemar test of two configs on the same examples (`paired_difference`)."""
+
+    a_only: int  # examples only the first answered right
+    b_only: int
+    examples: int
+    p: float
+
+
+@dataclass(frozen=True)
+class RegretSummary:
+    regret_vs_study: float
+    regret_vs_grid: float | None = None
+    grid_rank: int | None = None  # 1 = the grid's best
+    grid_size: int | None = None
 
 
 def _vector(x: Any, name: str) -> np.ndarray:
@@ -43,31 +106,28 @@ def _finite(v: Any) -> float | None:
     return v if np.isfinite(v) else None
 
 
-def _correlation(fn: Callable[..., Any], a: np.ndarray, b: np.ndarray) -> tuple[Any, Any]:
+def _correlation(fn: Callable[..., Any], a: np.ndarray, b: np.ndarray) -> Correlation | None:
     if len(a) < 3:
-        return None, None
+        return None
     with warnings.catch_warnings():  # ConstantInputWarning: the NaN is handled below
         warnings.simplefilter("ignore")
         res = fn(a, b)
-    return _finite(res.statistic), _finite(res.pvalue)
+    value = _finite(res.statistic)
+    return None if value is None else Correlation(value, _finite(res.pvalue))
 
 
 def prediction_stats(
     pred_mean: Any, pred_std: Any | None, actual: Any, level: float = 0.9
-) -> dict[str, Any]:
+) -> PredictionStats:
     """Accuracy, ranking and calibration of predictions against measured outcomes.
 
-    Keys: n, mae, rmse, bias (mean of pred - actual: > 0 is optimistic), spearman
-    {rho, p} and kendall {tau, p} (None when n < 3 or an input is constant), coverage (share
-    of actuals inside the central `level` normal interval; None without pred_std), level.
-    Ranking matters more than MAE for autotune: it only needs the best configs on top.
+    Coverage is None without pred_std; the correlations are None when n < 3 or an input is
+    constant. Ranking matters more than MAE for autotune: it only needs the best configs on top.
     """
     pred, act = _pair(pred_mean, actual, ("pred_mean", "actual"))
     if not 0 < level < 1:
         raise LoratuneError(f"level must be between 0 and 1, got {level}")
     err = pred - act
-    rho, rho_p = _correlation(sps.spearmanr, pred, act)
-    tau, tau_p = _correlation(sps.kendalltau, pred, act)
     coverage = None
     if pred_std is not None:
         sd, _ = _pair(pred_std, act, ("pred_std", "actual"))
@@ -75,58 +135,52 @@ def prediction_stats(
             raise LoratuneError("pred_std contains negative values")
         half = sps.norm.ppf(0.5 + level / 2) * sd
         coverage = float(np.mean(np.abs(err) <= half))
-    return {
-        "n": len(pred),
-        "mae": float(np.mean(np.abs(err))),
-        "rmse": float(np.sqrt(np.mean(err**2))),
-        "bias": float(np.mean(err)),
-        "spearman": None if rho is None else {"rho": rho, "p": rho_p},
-        "kendall": None if tau is None else {"tau": tau, "p": tau_p},
-        "coverage": coverage,
-        "level": level,
-    }
+    return PredictionStats(
+        n=len(pred),
+        mae=float(np.mean(np.abs(err))),
+        rmse=float(np.sqrt(np.mean(err**2))),
+        bias=float(np.mean(err)),
+        spearman=_correlation(sps.spearmanr, pred, act),
+        kendall=_correlation(sps.kendalltau, pred, act),
+        coverage=coverage,
+        level=level,
+    )
 
 
-def _undefined(reason: str) -> dict[str, Any]:
-    return {"statistic": None, "p": None, "reason": reason}
-
-
-def paired_tests(pred: Any, actual: Any) -> dict[str, Any]:
+def paired_tests(pred: Any, actual: Any) -> PairedTests:
     """Are predictions off on average? Paired t-test and Wilcoxon signed-rank on pred - actual.
 
     The t-test assumes roughly normal errors; Wilcoxon does not but needs >= 6 non-zero
-    differences to ever reach p < 0.05. An undefined test is {statistic: None, p: None,
-    reason}. A small p means a systematic bias, not a bad ranking.
+    differences to ever reach p < 0.05. An undefined test has no statistic and no p, and
+    says why. A small p means a systematic bias, not a bad ranking.
     """
     p, a = _pair(pred, actual, ("pred", "actual"))
     d = p - a
-    out: dict[str, Any] = {"n": len(d), "mean_diff": float(d.mean())}
+    t_test: TestResult
     if len(d) < 2:
-        out["t_test"] = _undefined("needs at least 2 pairs")
+        t_test = TestResult(None, None, "needs at least 2 pairs")
     elif np.ptp(d) <= 1e-12 * max(1.0, float(np.abs(d).max())):
-        out["t_test"] = (
-            _undefined("all differences are zero")
+        t_test = (
+            TestResult(None, None, "all differences are zero")
             if np.all(d == 0)
-            else {"statistic": None, "p": 0.0, "reason": "constant non-zero offset"}
+            else TestResult(None, 0.0, "constant non-zero offset")
         )
     else:
         res = sps.ttest_rel(p, a)
-        out["t_test"] = {"statistic": _finite(res.statistic), "p": _finite(res.pvalue)}
+        t_test = TestResult(_finite(res.statistic), _finite(res.pvalue))
     nonzero = d[d != 0]
     if len(nonzero) < MIN_WILCOXON:
-        out["wilcoxon"] = _undefined(
-            f"needs at least {MIN_WILCOXON} non-zero differences, got {len(nonzero)}"
+        wilcoxon = TestResult(
+            None, None, f"needs at least {MIN_WILCOXON} non-zero differences, got {len(nonzero)}"
         )
     else:
         with warnings.catch_warnings():  # exact-distribution fallbacks on ties
             warnings.simplefilter("ignore")
             res = sps.wilcoxon(nonzero)
-        out["wilcoxon"] = {
-            "statistic": _finite(res.statistic),
-            "p": _finite(res.pvalue),
-            "zeros_dropped": int(len(d) - len(nonzero)),
-        }
-    return out
+        wilcoxon = TestResult(
+            _finite(res.statistic), _finite(res.pvalue), zeros_dropped=int(len(d) - len(nonzero))
+        )
+    return PairedTests(len(d), float(d.mean()), t_test, wilcoxon)
 
 
 def _check_boot(level: float, n_boot: int) -> None:
@@ -162,7 +216,7 @@ def bootstrap_ci(
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
-def paired_difference(hits_a: str, hits_b: str) -> dict[str, Any]:
+def paired_difference(hits_a: str, hits_b: str) -> PairedDifference:
     """Exact McNemar test of two configs scored on the same examples ("1"/"0" per example):
     only the examples they disagree on carry evidence. Returns the disagreement counts and
     the two-sided p-value (binomial test of a-only wins among the disagreements)."""
@@ -172,7 +226,7 @@ def paired_difference(hits_a: str, hits_b: str) -> dict[str, Any]:
     b_only = sum(a == "0" and b == "1" for a, b in zip(hits_a, hits_b, strict=True))
     n = a_only + b_only
     p = float(sps.binomtest(a_only, n, 0.5).pvalue) if n else 1.0
-    return {"a_only": a_only, "b_only": b_only, "examples": len(hits_a), "p": p}
+    return PairedDifference(a_only, b_only, len(hits_a), p)
 
 
 def regret(picked_value: float, best_value: float) -> float:
@@ -185,17 +239,17 @@ def regret(picked_value: float, best_value: float) -> float:
 
 def regret_summary(
     picked_value: float, study_values: Sequence[float], grid_values: Sequence[float] | None = None
-) -> dict[str, Any]:
+) -> RegretSummary:
     """Regret vs the best trained in the study and, if the grid was run, vs the grid's best,
     plus where the pick ranks in the grid (1 = best)."""
     study = _vector(study_values, "study_values")
-    out: dict[str, Any] = {"regret_vs_study": regret(picked_value, study.max())}
-    if grid_values is not None:
-        grid = _vector(grid_values, "grid_values")
-        out["regret_vs_grid"] = regret(picked_value, grid.max())
-        out["grid_rank"] = int(np.sum(grid > picked_value)) + 1
-        out["grid_size"] = len(grid)
-    return out
+    vs_study = regret(picked_value, study.max())
+    if grid_values is None:
+        return RegretSummary(vs_study)
+    grid = _vector(grid_values, "grid_values")
+    return RegretSummary(
+        vs_study, regret(picked_value, grid.max()), int(np.sum(grid > picked_value)) + 1, len(grid)
+    )
 
 
 def speedup(grid_seconds: float, spent_seconds: float) -> float:
@@ -230,10 +284,10 @@ def pareto_front(accuracy: Any, seconds: Any) -> np.ndarray:
 
 
 def evidence_warnings(
-    stats: Mapping[str, Any],
+    stats: PredictionStats | None,
     mae_ci: Sequence[float] | None = None,
     *,
-    tests: Mapping[str, Any] | None = None,
+    tests: PairedTests | None = None,
     min_verified: int = 5,
     max_ci_width: float = 0.05,
     alpha: float = 0.05,
@@ -241,12 +295,13 @@ def evidence_warnings(
 ) -> list[str]:
     """Plain-language reasons the evidence is weak; empty when nothing stands out.
 
-    `stats` is a `prediction_stats` result, `mae_ci` a bootstrap interval of the absolute
-    errors, `tests` a `paired_tests` result. Widths are in accuracy units (0.05 = 5 points).
+    `stats` is a `prediction_stats` result (None: nothing was verified), `mae_ci` a bootstrap
+    interval of the absolute errors, `tests` a `paired_tests` result. Widths are in accuracy
+    units (0.05 = 5 points).
     """
     out: list[str] = []
-    n = int(stats.get("n") or 0)
-    if n == 0:
+    n = stats.n if stats is not None else 0
+    if stats is None or n == 0:
         return ["No config was verified by real training, so the predictions are untested."]
     if n < min_verified:
         out.append(
@@ -258,9 +313,9 @@ def evidence_warnings(
             f"The 95% interval of the mean absolute error is wide ({mae_ci[0]:.3f} to "
             f"{mae_ci[1]:.3f}): the typical prediction error is not pinned down."
         )
-    rho = stats.get("spearman")
-    if isinstance(rho, Mapping) and rho.get("rho") is not None:
-        r, p = rho["rho"], rho.get("p")
+    rho = stats.spearman
+    if rho is not None:
+        r, p = rho.value, rho.p
         if r < 0:
             out.append(
                 f"Predicted and actual accuracies are ranked in opposite orders (Spearman "
@@ -273,7 +328,7 @@ def evidence_warnings(
             )
     elif n >= 3:
         out.append("Rank correlation is undefined: predicted or actual values are all equal.")
-    cov, level = stats.get("coverage"), stats.get("level", 0.9)
+    cov, level = stats.coverage, stats.level
     if cov is not None and abs(cov - level) > coverage_tolerance:
         side = "too narrow (overconfident)" if cov < level else "too wide (underconfident)"
         only = "Only " if cov < level else ""
@@ -281,18 +336,23 @@ def evidence_warnings(
             f"{only}{cov:.0%} of actual accuracies fell inside the {level:.0%} predicted "
             f"intervals: the uncertainty is {side}."
         )
-    t = (tests or {}).get("t_test") or {}
-    if t.get("p") is not None and t["p"] < alpha:
-        bias = stats.get("bias")
-        direction = "" if bias is None else (" optimistic" if bias > 0 else " pessimistic")
+    t_p = tests.t_test.p if tests is not None else None
+    if t_p is not None and t_p < alpha:
+        direction = " optimistic" if stats.bias > 0 else " pessimistic"
         out.append(
-            f"Predictions are systematically{direction} (paired t-test p = {t['p']:.2g}): "
+            f"Predictions are systematically{direction} (paired t-test p = {t_p:.2g}): "
             "trust the ranking more than the predicted values."
         )
     return out
 
 
 __all__ = [
+    "Correlation",
+    "PairedDifference",
+    "PairedTests",
+    "PredictionStats",
+    "RegretSummary",
+    "TestResult",
     "bootstrap_ci",
     "cost_saved",
     "evidence_warnings",

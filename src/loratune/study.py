@@ -23,7 +23,7 @@ import optuna
 
 from loratune.claims import HEARTBEAT_ATTR, claim_trial, fail_stale
 from loratune.errors import LoratuneError
-from loratune.jsonl import jsonl_objects
+from loratune.jsonl import jsonl_objects, read_utf8
 from loratune.space import Config, Space, config_key
 
 DEFAULT_STORAGE = "sqlite:///loratune.db"
@@ -481,16 +481,8 @@ def _frozen(
 
 def read_jsonl(path: str) -> list[dict[str, Any]]:
     """Rows of an exported results file; a broken line is an error naming the file and line."""
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as exc:
-        raise LoratuneError(f"cannot read {path}: {exc.strerror}") from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise LoratuneError(f"{path}:{line}: not UTF-8 text ({exc.reason})") from exc
+    # No NUL check: a NUL byte is reported by the JSON parser with its line.
+    text = read_utf8(path, nul=None)
     rows = []
     for number, row in jsonl_objects(path, text):
         if not {"config", "status"} <= set(row):

@@ -2,86 +2,57 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import optuna
 
-from loratune.api.context import Progress, prepare_job
+from loratune.api.context import Job, Progress, prepare_job
 from loratune.api.pick import card_adapter, keep_adapters, pick_best, runs_dir, test_pick
 from loratune.api.record import StudyRecorder
+from loratune.api.spec import (  # the defaults are read here by benchmarks and tests
+    DEFAULT_EARLY_STOP,
+    DEFAULT_EXPLORE,
+    DEFAULT_VERIFY,
+    JobSpec,
+    SaveRule,
+)
 from loratune.api.validate import validate_study
 from loratune.errors import LoratuneError
 from loratune.executors import Executor
-from loratune.executors.options import BackendKind, BackendOptions
-from loratune.models import DEFAULT_MODEL
-from loratune.space import Space
-from loratune.strategies.autotune import EarlyStop, Prediction, VerifyRule
+from loratune.report import write_report
+from loratune.results import AutotuneResult
+from loratune.strategies import registry
+from loratune.strategies.autotune import EarlyStop
 from loratune.strategies.loop import run_loop
 from loratune.strategies.pruner import EpochOnePruner
 from loratune.strategies.race.autotune import Autotune
-from loratune.study import Storage, TrialRecord, records
-from loratune.tasks import N_CHECK, N_TEST, N_TRAIN, N_VAL
+from loratune.strategies.race.base import Strategy
+from loratune.study import records
+from loratune.tasks import N_CHECK
 
-DEFAULT_EXPLORE = 12
-DEFAULT_VERIFY = 5
-# Chosen by the race on the recorded grids (benchmarks/RESULTS.md, README "Tuning strategies").
-DEFAULT_EARLY_STOP = True
-
-
-@dataclass
-class AutotuneResult:
-    study: str
-    best: TrialRecord
-    predictions: list[Prediction]  # the whole grid, as predicted after exploring
-    explored: list[TrialRecord]
-    verified: list[TrialRecord]
-    validation: dict[str, Any]
-    surrogates: dict[str, str] = field(default_factory=dict)
-    report_dir: Path | None = None
-    adapter_dir: Path | None = None  # the pick's saved adapter (None with save="none")
-
-
-SaveRule = Literal["best", "verified", "all", "none"]
+__all__ = [
+    "DEFAULT_EARLY_STOP",
+    "DEFAULT_EXPLORE",
+    "DEFAULT_VERIFY",
+    "AutotuneResult",
+    "SaveRule",
+    "autotune",
+]
 
 
 def autotune(
-    domain: str | None = None,
+    spec: JobSpec | str | None = None,
     *,
-    data: str | Path | None = None,
-    model: str = DEFAULT_MODEL,
-    space: str | Path | Space = "default",
-    explore: int = DEFAULT_EXPLORE,
-    verify: int = DEFAULT_VERIFY,
-    rule: VerifyRule = "top-k",
-    early_stop: bool = DEFAULT_EARLY_STOP,
-    storage: Storage = None,
-    study: str | None = None,
-    grid_study: str | None = None,
-    resume: bool = False,
-    seed: int = 0,
-    data_seed: int = 0,
-    device: str | None = None,
-    price_per_hour: float = 0.0,
-    n_train: int | None = N_TRAIN,
-    n_val: int | None = N_VAL,
-    n_test: int | None = N_TEST,
-    val_data: str | Path | None = None,
-    test_data: str | Path | None = None,
-    save: SaveRule = "best",
-    out: str | Path | None = None,
-    report: bool = True,
     progress: Progress | None = None,
     executor: Executor | None = None,
-    backend: BackendKind = "inprocess",
-    address: str | None = None,
-    workers: int = 1,
-    gpus_per_trial: float = 0.0,
-    cpus_per_trial: float = 1.0,
+    **options: Any,
 ) -> AutotuneResult:
     """Explore `explore` configs, fit the predictor, train the `verify` best predicted.
 
+    `spec` is a `JobSpec`, or the domain, with the spec's fields as keywords
+    (`autotune("customer_support", model="tiny-llama", explore=6)`).
     Every decision reads validation accuracy only: the predictor's targets, the configs to
     verify, the pick. The test split is read once, at the end, for the pick alone.
     With `early_stop`, a trial (explored or verified) stops after its first epoch when its
@@ -90,73 +61,27 @@ def autotune(
     Every step is deterministic given the seeds, so resume=True replays the same decisions
     and trains only what is missing.
 
-    The run is the one loop (`strategies.loop`): the `Autotune` strategy asks, the backend
-    (`backend`: in this process, or `ray` with `workers` actors) trains, the study records and
-    its pruner stops weak trials, so several workers or processes share one early-stopping
-    state. Then the pick is tested once and reported.
+    The run is the one loop (`strategies.loop`): the strategy asks (the `Autotune` strategy,
+    or the one `budget.strategy` names in the registry), the backend (in this process, or
+    `ray` with `workers` actors) trains, the study records and its pruner stops weak trials,
+    so several workers or processes share one early-stopping state. Then the pick (by
+    validation) is tested once and reported.
     """
-    if explore < 2:
-        raise LoratuneError("--explore must be >= 2: the predictor needs two trials")
-    if verify < 1:
-        raise LoratuneError("--verify must be >= 1")
-    if rule not in ("top-k", "ei"):
-        raise LoratuneError(f"unknown verify rule {rule!r}: use top-k or ei")
-    if save not in ("best", "verified", "all", "none"):
-        raise LoratuneError(f"unknown --save {save!r}: use best, verified, all or none")
-    if isinstance(space, Space):
-        n_configs = len(space)
-    else:
-        from loratune.space import load_space
-
-        n_configs = len(load_space(space))
-    if explore + verify > n_configs:
-        raise LoratuneError(f"explore + verify exceeds the grid's {n_configs} configs")
-    job = prepare_job(
-        domain=domain,
-        data=data,
-        model=model,
-        space=space,
-        storage=storage,
-        study=study,
-        kind="autotune",
-        resume=resume,
-        seed=seed,
-        device=device,
-        price_per_hour=price_per_hour,
-        n_train=n_train,
-        n_val=n_val,
-        n_test=n_test,
-        data_seed=data_seed,
-        val_data=val_data,
-        test_data=test_data,
-        progress=progress,
-        executor=executor,
-        options=BackendOptions(backend, address, workers, gpus_per_trial, cpus_per_trial),
-        pruner=_Pruner(),
-    )
-    target = Path(out) if out else runs_dir(job.study.study_name)
+    spec = JobSpec.given(spec, "autotune", options)
+    pruner = _Pruner()
+    job = prepare_job(spec, progress, executor, pruner=pruner)
+    target = Path(spec.out) if spec.out else runs_dir(job.study.study_name)
     adapters = target / "adapters"
-    rule_es = EarlyStop(n_val=min(N_CHECK, len(job.task.validation))) if early_stop else None
-    job.study.pruner.rule = rule_es  # type: ignore[attr-defined]
-    strategy = Autotune(explore, verify, rule)
-    strategy.reset(job.space, seed)
-    recorder = StudyRecorder(
-        job,
-        strategy.phase,
-        strategy.trial_attrs,
-        adapters,
-        total=explore + verify,
-        early_stop=(rule_es.n_val, rule_es.z) if rule_es else None,
-        remote=getattr(job.get_backend(), "remote", False),
-    )
+    strategy, recorder = _strategy(job, pruner, adapters)
     try:
         run_loop(strategy, job.get_backend(), recorder)
         all_records = records(job.study)
-        explored = [
-            r for r in all_records if r.metrics.get("config_key") in strategy.explore_keys()
-        ]
-        verified = [r for r in all_records if r.metrics.get("config_key") in strategy.verify_keys()]
-        predictions = strategy.predictions or []
+        if isinstance(strategy, Autotune):
+            explore_keys, verify_keys = strategy.explore_keys(), strategy.verify_keys()
+        else:  # a strategy without phases: every trial is a search trial
+            explore_keys, verify_keys = {r.metrics.get("config_key") for r in all_records}, set()
+        explored = [r for r in all_records if r.metrics.get("config_key") in explore_keys]
+        verified = [r for r in all_records if r.metrics.get("config_key") in verify_keys]
         best = pick_best(all_records)
         if best is None:
             raise LoratuneError(
@@ -166,30 +91,64 @@ def autotune(
         tested = test_pick(job, best, adapters)
     finally:
         job.close()
-    validation = validate_study(job.study.study_name, storage, grid_study=grid_study)
-    kept = keep_adapters(adapters, target, best, verified, all_records, save)
+    validation = validate_study(job.study.study_name, spec.storage, grid_study=spec.grid_study)
+    kept = keep_adapters(adapters, target, best, verified, all_records, spec.keep)
     if kept is not None:
         card_adapter(kept, job.study.study_name, best.number, tested, validation)
+    autotuned = strategy if isinstance(strategy, Autotune) else None
+    predictor = autotuned.predictor if autotuned else None
     result = AutotuneResult(
         study=job.study.study_name,
         best=best,
-        predictions=predictions,
-        explored=explored,
-        verified=verified,
+        predictions=tuple(autotuned.predictions or ()) if autotuned else (),
+        explored=tuple(explored),
+        verified=tuple(verified),
         validation=validation,
-        surrogates=dict(strategy.predictor.chosen) if strategy.predictor else {},
+        surrogates=dict(predictor.chosen) if predictor else {},
+        strategy=spec.budget.strategy,
         adapter_dir=kept,
     )
-    if report:
-        from loratune.report import write_report
-
-        result.report_dir = write_report(result, job.space, target)
+    if spec.report:
+        result = dataclasses.replace(result, report_dir=write_report(result, job.space, target))
     return result
+
+
+def _strategy(job: Job, pruner: _Pruner, adapters: Path) -> tuple[Strategy, StudyRecorder]:
+    """The strategy the spec names, reset for this job, and the recorder that runs it.
+
+    The default is the `Autotune` strategy with early stopping in the study's pruner (shared
+    by every worker and process). Another registered strategy runs as the registry builds it
+    for this job's budget, with `loratune.autotune`'s own predictor fit; it stops trials itself.
+    """
+    spec = job.spec
+    budget = spec.budget
+    n_check = min(N_CHECK, len(job.task.validation))
+    strategy: Strategy
+    if budget.strategy == registry.DEFAULT_STRATEGY:
+        pruner.rule = EarlyStop(n_val=n_check) if budget.early_stop else None
+        strategy = Autotune(budget.explore, budget.verify, budget.rule)
+    else:
+        setting = registry.Setting(
+            job.space, budget.explore, budget.verify, budget.early_stop, n_check, None, job.domain
+        )
+        strategy = registry.entry(budget.strategy, setting).make()
+    strategy.reset(job.space, spec.seed)
+    phased = isinstance(strategy, Autotune)
+    recorder = StudyRecorder(
+        job,
+        strategy.phase if phased else (lambda c: "search"),
+        strategy.trial_attrs if phased else None,
+        adapters,
+        total=strategy.budget() or len(job.space),
+        early_stop=(pruner.rule.n_val, pruner.rule.z) if pruner.rule else None,
+        remote=getattr(job.get_backend(), "remote", False),
+    )
+    return strategy, recorder
 
 
 class _Pruner(EpochOnePruner):
     """The study's pruner; its rule is set once the validation split's size is known (None:
-    early stopping is off, nothing is pruned)."""
+    early stopping is off, or left to the strategy; nothing is pruned)."""
 
     def __init__(self) -> None:
         self.rule: EarlyStop | None = None  # type: ignore[assignment]

@@ -7,7 +7,6 @@ costs a second, not a model load, and never touches recorded trials.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,18 +14,12 @@ from typing import Any, Protocol
 
 import optuna
 
+from loratune.api.spec import JobSpec
 from loratune.errors import LoratuneError
 from loratune.executors import Executor, LocalExecutor
 from loratune.executors.base import Backend
-from loratune.executors.options import BackendOptions
-from loratune.models import (
-    DEFAULT_MODEL,
-    BaseModel,
-    check_device,
-    check_model_name,
-    load_base_model,
-)
-from loratune.space import Config, Space, load_space
+from loratune.models import BaseModel, load_base_model
+from loratune.space import Config, Space
 from loratune.study import (
     PROTOCOL,
     Storage,
@@ -36,7 +29,7 @@ from loratune.study import (
     records,
     study_name,
 )
-from loratune.tasks import N_TEST, N_TRAIN, N_VAL, Task, get_task
+from loratune.tasks import Task, get_task
 from loratune.trainer.loop import EpochCallback
 
 
@@ -63,51 +56,64 @@ class SilentProgress:
 class Job:
     """Everything one sweep or autotune works with, resolved and validated."""
 
-    domain: str
-    model: str
-    space: Space
+    spec: JobSpec
+    domain: str  # the domain, or the user's data's name
     task: Task
     study: optuna.Study
-    seed: int  # training seed (adapter init, dropout, batch order)
-    device: str | None
-    price_per_hour: float
     progress: Progress = field(default_factory=SilentProgress)
     executor: Executor | None = None
-    data_seed: int = 0
-    evaluate_test: bool = False  # a ground-truth grid scores every config on the test split
-    storage: Storage = None  # the study's storage as given (its URL is what workers open)
-    options: BackendOptions = field(default_factory=BackendOptions)
     backend: Backend | None = None
+
+    @property
+    def space(self) -> Space:
+        return self.spec.grid
+
+    @property
+    def seed(self) -> int:
+        """The training seed (adapter init, dropout, batch order)."""
+        return self.spec.seed
+
+    @property
+    def data_seed(self) -> int:
+        return self.spec.task.data_seed
+
+    @property
+    def storage(self) -> Storage:
+        """The study's storage as given (its URL is what workers open)."""
+        return self.spec.storage
+
+    @property
+    def evaluate_test(self) -> bool:
+        """A ground-truth grid scores every config on the test split."""
+        return self.spec.kind == "sweep" and self.spec.plan.evaluate_test
 
     @functools.cached_property
     def data_sha256(self) -> str:
         return self.task.fingerprint()
 
-    def attrs(self) -> dict[str, Any]:
-        return {"domain": self.domain, "model": self.model, "space": self.space.name}
-
     def get_executor(self) -> Executor:
         if self.executor is None:
             # The base model does not depend on the training seed (tiny-llama's random init
             # is fixed), so two training seeds differ only in what training does.
-            base = cached_base_model(self.model, self.device, 0)
+            base = cached_base_model(self.spec.model, self.spec.device, 0)
             self.executor = LocalExecutor(
-                base, self.task, self.price_per_hour, evaluate_test=self.evaluate_test
+                base, self.task, self.spec.price_per_hour, evaluate_test=self.evaluate_test
             )
         return self.executor
 
     def get_backend(self) -> Backend:
         """Where trials run: in this process (default), or on Ray actors."""
         if self.backend is None:
-            if self.options.kind == "ray" and self.executor is None:
+            spec = self.spec
+            if spec.backend.kind == "ray" and self.executor is None:
                 from loratune.executors.ray_backend import RayBackend
 
                 self.backend = RayBackend(
-                    self.options,
-                    self.model,
-                    self.device,
+                    spec.backend,
+                    spec.model,
+                    spec.device,
                     self.task,
-                    self.price_per_hour,
+                    spec.price_per_hour,
                     self.evaluate_test,
                 )
             else:
@@ -129,67 +135,38 @@ def cached_base_model(name: str, device: str | None, seed: int) -> BaseModel:
 
 
 def prepare_job(
-    *,
-    domain: str | None,
-    data: str | Path | None,
-    model: str,
-    space: str | Path | Space,
-    storage: Storage,
-    study: str | None,
-    kind: str,
-    resume: bool,
-    seed: int,
-    device: str | None,
-    price_per_hour: float,
-    n_train: int | None = N_TRAIN,
+    spec: JobSpec,
     progress: Progress | None = None,
     executor: Executor | None = None,
-    data_seed: int = 0,
-    n_val: int | None = N_VAL,
-    n_test: int | None = N_TEST,
-    val_data: str | Path | None = None,
-    test_data: str | Path | None = None,
-    evaluate_test: bool = False,
     pruner: optuna.pruners.BasePruner | None = None,
-    options: BackendOptions | None = None,
 ) -> Job:
-    options = options or BackendOptions()
-    options.check(storage)
-    if domain is None and data is None:
-        raise LoratuneError("give a --domain, or --data with your own examples")
-    if not math.isfinite(price_per_hour) or price_per_hour < 0:
-        raise LoratuneError("price per hour must be a number >= 0")
-    for name, value in (("--seed", seed), ("--data-seed", data_seed)):
-        if not isinstance(value, int) or value < 0:
-            raise LoratuneError(f"{name} must be an integer >= 0")
-    check_model_name(model or DEFAULT_MODEL)
-    if options.kind == "inprocess":  # on Ray the workers' devices count, not the driver's
-        check_device(device)
+    """Load the task and open (or create) the study; the spec checked the rest already."""
+    t = spec.task
     task = get_task(
-        domain,
-        data=data,
-        seed=data_seed,
-        n_train=n_train,
-        n_val=n_val,
-        n_test=n_test,
-        val_data=val_data,
-        test_data=test_data,
+        t.domain,
+        data=t.data,
+        seed=t.data_seed,
+        n_train=t.n_train,
+        n_val=t.n_val,
+        n_test=t.n_test,
+        val_data=t.val_data,
+        test_data=t.test_data,
     )
     described = task.describe()
-    label = domain or task.name
-    sp = space if isinstance(space, Space) else load_space(space)
-    name = study or study_name(label, model, sp, kind)
+    label = t.domain or task.name
+    sp = spec.grid
+    name = spec.study or study_name(label, spec.model, sp, spec.kind)
     st = open_study(
-        storage,
+        spec.storage,
         name,
         {
             "domain": label,
-            "model": model,
+            "model": spec.model,
             "space": sp.name,
             "space_def": sp.to_dict(),
-            "kind": kind,
-            "seed": seed,
-            "data_seed": data_seed,
+            "kind": spec.kind,
+            "seed": spec.seed,
+            "data_seed": t.data_seed,
             "task": described,
             "protocol": PROTOCOL,
         },
@@ -201,35 +178,20 @@ def prepare_job(
             f"study {name!r} was recorded on other data (or other split sizes or data seed): "
             "use --study NAME for a new one"
         )
-    if st.user_attrs.get("seed", seed) != seed:
+    if st.user_attrs.get("seed", spec.seed) != spec.seed:
         raise LoratuneError(
             f"study {name!r} was recorded with --seed {st.user_attrs['seed']}: "
             "resume it with that seed, or use --study NAME for a new one"
         )
     existing = records(st)
-    if existing and not resume:
+    if existing and not spec.resume:
         raise LoratuneError(
             f"study {name!r} already has {len(existing)} trials: pass --resume to continue it, "
             "or --study NAME for a new one"
         )
-    if resume:
+    if spec.resume:
         mark_interrupted(st)
-    return Job(
-        label,
-        model,
-        sp,
-        task,
-        st,
-        seed,
-        device,
-        price_per_hour,
-        progress or SilentProgress(),
-        executor,
-        data_seed=data_seed,
-        evaluate_test=evaluate_test,
-        storage=storage,
-        options=options,
-    )
+    return Job(spec, label, task, st, progress or SilentProgress(), executor)
 
 
 def run_configs(

@@ -15,6 +15,7 @@ from typing import Any
 
 from loratune.api.context import Job
 from loratune.errors import LoratuneError
+from loratune.results import Validation
 from loratune.study import TrialRecord
 
 PICK_ATTR = "pick_test"  # study attribute: the pick's trial number and its test counts
@@ -115,7 +116,7 @@ def keep_adapters(
 
 
 def card_adapter(
-    folder: Path, study: str, trial: int, tested: dict[str, Any], validation: dict[str, Any]
+    folder: Path, study: str, trial: int, tested: dict[str, Any], validation: Validation | None
 ) -> None:
     """Add the run's facts to the pick's `loratune.json` and write its model card."""
     from loratune.deploy import write_model_card
@@ -130,13 +131,13 @@ def card_adapter(
         test_total=tested.get("test_total"),
     )
     write_meta(folder, meta)
-    speed = validation.get("speedup") or {}
+    speed = validation.speedup if validation is not None else None
     write_model_card(
         folder,
         meta,
         {
-            "regret": validation.get("regret_vs_grid"),
-            "speedup": speed.get("factor"),
-            "speedup_source": speed.get("source"),
+            "regret": validation.regret_vs_grid if validation is not None else None,
+            "speedup": speed.factor if speed is not None else None,
+            "speedup_source": speed.source if speed is not None else None,
         },
     )

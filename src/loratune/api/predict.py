@@ -6,7 +6,8 @@ import numpy as np
 
 from loratune import stats
 from loratune.errors import LoratuneError
-from loratune.strategies.autotune import Prediction, fit_predictor, predict_grid
+from loratune.results import Prediction
+from loratune.strategies.autotune import fit_predictor, predict_grid
 from loratune.study import list_studies, open_study, records, study_space
 
 

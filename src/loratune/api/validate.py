@@ -6,7 +6,7 @@ it trained, so predicted-vs-actual is an honest out-of-sample test.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,7 +14,9 @@ from loratune import stats
 from loratune.api.pick import PICK_ATTR, pick_best
 from loratune.errors import LoratuneError
 from loratune.predictor import TimeSurrogate
+from loratune.results import GridSummary, Pick, RunnerUp, Speedup, Spent, Validation, VerifiedRow
 from loratune.space import Space, config_key, encode
+from loratune.stats import PairedTests, PredictionStats
 from loratune.study import (
     Storage,
     TrialRecord,
@@ -37,7 +39,15 @@ def charged(r: TrialRecord) -> float:
     return float(r.metrics.get("charged_seconds", r.metrics.get("wall_seconds", 0.0)) or 0.0)
 
 
-def _grid_summary(grid: list[TrialRecord], space: Space | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Grid:
+    """A ground-truth grid study's summary, and each config's test accuracy in it."""
+
+    summary: GridSummary
+    accuracy_by_key: dict[str, float | None]
+
+
+def _grid_summary(name: str, grid: list[TrialRecord], space: Space | None) -> _Grid:
     """A ground-truth grid: the best test accuracy, and what exhaustive search would pick
     (by validation, as every strategy must) and score on test."""
     ok = [r for r in grid if r.ok]
@@ -45,20 +55,22 @@ def _grid_summary(grid: list[TrialRecord], space: Space | None) -> dict[str, Any
     keys = {r.metrics["config_key"] for r in ok}
     complete = space is not None and keys >= {config_key(c) for c in space.configs()}
     exhaustive = pick_best(scored)
-    return {
-        "trials": len(ok),
-        "complete": complete,
-        "best_accuracy": max(r.test_accuracy for r in scored) if scored else None,  # type: ignore[type-var]
-        "exhaustive_pick_accuracy": exhaustive.test_accuracy if exhaustive else None,
-        "seconds": sum(charged(r) for r in ok),
-        "cost": sum(r.metrics.get("cost", 0.0) for r in ok),
-        "accuracy_by_key": {r.metrics["config_key"]: r.test_accuracy for r in scored},
-    }
+    best = max((r.test_accuracy for r in scored if r.test_accuracy is not None), default=None)
+    summary = GridSummary(
+        study=name,
+        trials=len(ok),
+        complete=complete,
+        best_accuracy=best,
+        exhaustive_pick_accuracy=exhaustive.test_accuracy if exhaustive else None,
+        seconds=sum(charged(r) for r in ok),
+        cost=sum(r.metrics.get("cost", 0.0) for r in ok),
+    )
+    return _Grid(summary, {r.metrics["config_key"]: r.test_accuracy for r in scored})
 
 
 def validate_study(
     name: str, storage: Storage = None, grid_study: str | None = None, seed: int = 0
-) -> dict[str, Any]:
+) -> Validation:
     """Statistics of an autotune study: predicted vs actual, regret, speedup, cost saved."""
     study = open_study(storage, name, create=False)
     attrs = dict(study.user_attrs)
@@ -75,109 +87,149 @@ def validate_study(
     # a prediction of the fully trained config would count the stop as prediction error.
     verified = [r for r in predicted if r.full]
     space = study_space(study)
-    out: dict[str, Any] = {
-        "study": name,
-        "trials": len(ok),
-        "verified": len(verified),
-        "stopped_early": sum(not r.full for r in ok),
-        "verified_stopped_early": len(predicted) - len(verified),
-    }
-
     pick = pick_best(ok)
     if pick is None:
         raise LoratuneError(f"study {name!r} has no trial that ran all its epochs")
     tested = attrs.get(PICK_ATTR) or {}
-    pick_test = tested.get("test_accuracy") if tested.get("trial") == pick.number else None
-    out["pick"] = {
-        "config": pick.config.describe(),
-        "accuracy": pick.accuracy,  # validation accuracy: what picked it
-        "val_correct": pick.metrics.get("val_correct"),
-        "val_total": pick.metrics.get("val_total"),
-        "test_accuracy": pick_test,  # read once, after the pick
-        "test_correct": tested.get("test_correct") if pick_test is not None else None,
-        "test_total": tested.get("test_total") if pick_test is not None else None,
-        "phase": pick.metrics.get("phase"),
-    }
-    out["pick_vs_runner_up"] = _runner_up(pick, ok)
-    if verified:
-        pred = np.array([r.metrics["predicted_accuracy"] for r in verified])
-        sd = np.array([r.metrics["predicted_accuracy_std"] for r in verified])
-        actual = np.array([r.accuracy for r in verified], dtype=float)
-        out["prediction"] = stats.prediction_stats(pred, sd, actual, level=0.9)
-        out["tests"] = stats.paired_tests(pred, actual)
-        if len(verified) >= 2:
-            out["mae_ci95"] = stats.bootstrap_ci(np.abs(pred - actual), seed=seed)
-            out["error_ci95"] = stats.bootstrap_ci(pred - actual, seed=seed)
-        top1 = verified[int(np.argmax(pred))]
-        out["top1_regret_vs_study"] = stats.regret(top1.accuracy, pick.accuracy)
-        out["rows"] = [
-            {
-                "config": r.config.describe(),
-                "config_key": r.metrics.get("config_key"),
-                "trial": r.number,
-                "predicted": float(p),
-                "std": float(s),
-                "actual": float(a),
-                "latency": r.metrics.get("latency"),
-                "predicted_latency": r.metrics.get("predicted_latency"),
-            }
-            for r, p, s, a in zip(verified, pred, sd, actual, strict=True)
-        ]
+    is_tested = tested.get("trial") == pick.number and tested.get("test_accuracy") is not None
+    pick_test = tested["test_accuracy"] if is_tested else None
+    picked = Pick(
+        config=pick.config.describe(),
+        accuracy=pick.accuracy,
+        phase=pick.metrics.get("phase"),
+        val_correct=pick.metrics.get("val_correct"),
+        val_total=pick.metrics.get("val_total"),
+        test_accuracy=pick_test,  # read once, after the pick
+        test_correct=tested.get("test_correct") if is_tested else None,
+        test_total=tested.get("test_total") if is_tested else None,
+    )
+    checks = _prediction_checks(verified, pick, seed)
     spent_s = sum(charged(r) for r in recs if r.ok or r.state == "failed")
-    spent_cost = sum(r.metrics.get("cost", 0.0) for r in recs)
-    out["spent"] = {"seconds": spent_s, "cost": spent_cost, "trials": len(recs)}
+    spent = Spent(spent_s, sum(r.metrics.get("cost", 0.0) for r in recs), len(recs))
 
     grid_name = grid_study or find_grid_study(
         storage, attrs.get("domain", ""), attrs.get("model", ""), attrs.get("space", "")
     )
     grid = (
-        _grid_summary(records(open_study(storage, grid_name, create=False)), space)
+        _grid_summary(grid_name, records(open_study(storage, grid_name, create=False)), space)
         if grid_name
         else None
     )
-    if grid and grid["trials"]:
-        out["grid"] = {k: v for k, v in grid.items() if k != "accuracy_by_key"}
-        out["grid"]["study"] = grid_name
-        if pick_test is not None and grid["best_accuracy"] is not None:
+    regret_vs_grid = exhaustive_regret = pick_grid_accuracy = None
+    summary = grid.summary if grid is not None and grid.summary.trials else None
+    if grid is not None and summary is not None:
+        if pick_test is not None and summary.best_accuracy is not None:
             # Test accuracy against the grid's best test accuracy: the judge's numbers, read
             # after every decision was made on validation.
-            out["regret_vs_grid"] = stats.regret(pick_test, grid["best_accuracy"])
-        if grid["exhaustive_pick_accuracy"] is not None and grid["best_accuracy"] is not None:
-            out["exhaustive_regret"] = stats.regret(
-                grid["exhaustive_pick_accuracy"], grid["best_accuracy"]
+            regret_vs_grid = stats.regret(pick_test, summary.best_accuracy)
+        if summary.exhaustive_pick_accuracy is not None and summary.best_accuracy is not None:
+            exhaustive_regret = stats.regret(
+                summary.exhaustive_pick_accuracy, summary.best_accuracy
             )
         # The pick's grid test accuracy too: another training seed may score it differently.
-        out["pick_grid_accuracy"] = grid["accuracy_by_key"].get(pick.metrics["config_key"])
+        pick_grid_accuracy = grid.accuracy_by_key.get(pick.metrics["config_key"])
+    return Validation(
+        study=name,
+        trials=len(ok),
+        verified=len(verified),
+        stopped_early=sum(not r.full for r in ok),
+        verified_stopped_early=len(predicted) - len(verified),
+        pick=picked,
+        pick_vs_runner_up=_runner_up(pick, ok),
+        spent=spent,
+        speedup=_speedup(summary, ok, space, spent, seed),
+        prediction=checks.prediction,
+        tests=checks.tests,
+        mae_ci95=checks.mae_ci95,
+        error_ci95=checks.error_ci95,
+        top1_regret_vs_study=checks.top1_regret_vs_study,
+        rows=checks.rows,
+        grid=summary,
+        regret_vs_grid=regret_vs_grid,
+        exhaustive_regret=exhaustive_regret,
+        pick_grid_accuracy=pick_grid_accuracy,
+        warnings=tuple(
+            stats.evidence_warnings(checks.prediction, mae_ci=checks.mae_ci95, tests=checks.tests)
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _Checks:
+    """The verified configs' predictions against what they scored (out of sample)."""
+
+    prediction: PredictionStats | None = None  # None: nothing was verified
+    tests: PairedTests | None = None
+    mae_ci95: tuple[float, float] | None = None
+    error_ci95: tuple[float, float] | None = None
+    top1_regret_vs_study: float | None = None
+    rows: tuple[VerifiedRow, ...] = ()
+
+
+def _prediction_checks(verified: list[TrialRecord], pick: TrialRecord, seed: int) -> _Checks:
+    if not verified:
+        return _Checks()
+    pred = np.array([r.metrics["predicted_accuracy"] for r in verified])
+    sd = np.array([r.metrics["predicted_accuracy_std"] for r in verified])
+    actual = np.array([r.accuracy for r in verified], dtype=float)
+    several = len(verified) >= 2
+    top1 = verified[int(np.argmax(pred))]
+    return _Checks(
+        prediction=stats.prediction_stats(pred, sd, actual, level=0.9),
+        tests=stats.paired_tests(pred, actual),
+        mae_ci95=stats.bootstrap_ci(np.abs(pred - actual), seed=seed) if several else None,
+        error_ci95=stats.bootstrap_ci(pred - actual, seed=seed) if several else None,
+        top1_regret_vs_study=stats.regret(top1.accuracy or 0.0, pick.accuracy or 0.0),
+        rows=tuple(
+            VerifiedRow(
+                config=r.config.describe(),
+                config_key=r.metrics.get("config_key"),
+                trial=r.number,
+                predicted=float(p),
+                std=float(s),
+                actual=float(a),
+                latency=r.metrics.get("latency"),
+                predicted_latency=r.metrics.get("predicted_latency"),
+            )
+            for r, p, s, a in zip(verified, pred, sd, actual, strict=True)
+        ),
+    )
+
+
+def _speedup(
+    grid: GridSummary | None,
+    ok: list[TrialRecord],
+    space: Space | None,
+    spent: Spent,
+    seed: int,
+) -> Speedup:
+    """Compute saved against the grid: measured when a complete grid study is recorded,
+    otherwise predicted by the time model (with its interval)."""
     grid_ci: tuple[float, float] | None = None
-    if grid and grid["complete"]:
-        grid_s, source = grid["seconds"], "measured"
-        grid_cost = grid["cost"]
+    if grid is not None and grid.complete:
+        grid_s, source, grid_cost = grid.seconds, "measured", grid.cost
     else:
         grid_s, grid_ci = _predicted_grid_seconds(ok, space, seed)
         source = "predicted"
-        grid_cost = grid_s / spent_s * spent_cost if spent_s else 0.0
+        grid_cost = grid_s / spent.seconds * spent.cost if spent.seconds else 0.0
     factor_ci = None
-    if source == "predicted" and grid_ci is not None and spent_s:
+    if grid_ci is not None and spent.seconds:
         # A speedup against a predicted grid is a prediction: it carries its interval.
-        factor_ci = (grid_ci[0] / spent_s, grid_ci[1] / spent_s)
-    out["speedup"] = {
-        "grid_seconds": grid_s,
-        "grid_seconds_ci95": grid_ci if source == "predicted" else None,
-        "source": source,
-        "factor": stats.speedup(grid_s, spent_s) if spent_s else None,
-        "factor_ci95": factor_ci,
-        "cost_saved": stats.cost_saved(grid_cost, spent_cost)
+        factor_ci = (grid_ci[0] / spent.seconds, grid_ci[1] / spent.seconds)
+    return Speedup(
+        grid_seconds=grid_s,
+        source=source,
+        factor=stats.speedup(grid_s, spent.seconds) if spent.seconds else None,
+        cost_saved=stats.cost_saved(grid_cost, spent.cost)
         if grid_cost
-        else (1.0 - spent_s / grid_s if grid_s else None),
-        "grid_cost": grid_cost,
-    }
-    out["warnings"] = stats.evidence_warnings(
-        out.get("prediction", {"n": 0}), mae_ci=out.get("mae_ci95"), tests=out.get("tests")
+        else (1.0 - spent.seconds / grid_s if grid_s else None),
+        grid_cost=grid_cost,
+        grid_seconds_ci95=grid_ci,
+        factor_ci95=factor_ci,
     )
-    return out
 
 
-def _runner_up(pick: TrialRecord, ok: list[TrialRecord]) -> dict[str, Any] | None:
+def _runner_up(pick: TrialRecord, ok: list[TrialRecord]) -> RunnerUp | None:
     """Is the pick told apart from the next-best finished trial on validation? An exact
     McNemar test on the examples the two answered differently (the same examples for both):
     when p >= 0.05 the pick is within the validation split's noise of the runner-up."""
@@ -188,13 +240,7 @@ def _runner_up(pick: TrialRecord, ok: list[TrialRecord]) -> dict[str, Any] | Non
     a, b = pick.metrics.get("val_hits"), runner.metrics.get("val_hits") if runner else None
     if runner is None or not a or not b or len(a) != len(b):
         return None
-    test = stats.paired_difference(a, b)
-    return {
-        "config": runner.config.describe(),
-        "accuracy": runner.accuracy,
-        **test,
-        "distinguishable": test["p"] < 0.05,
-    }
+    return RunnerUp(runner.config.describe(), runner.accuracy, stats.paired_difference(a, b))
 
 
 def _predicted_grid_seconds(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,8 +14,11 @@ from loratune.cli.backend_opts import (
     CpusOpt,
     GpusOpt,
     WorkersOpt,
-    backend_kwargs,
+    backend_options,
 )
+
+if TYPE_CHECKING:
+    from loratune.api.spec import JobSpec, TaskSpec
 
 app = typer.Typer(
     add_completion=False,
@@ -70,51 +73,31 @@ def _size(name: str, value: str) -> int | None:
     return n
 
 
-MAX_SEED = 2**32 - 1  # scikit-learn and numpy's legacy generators take seeds below 2**32
-
-
-def _check_run(
-    device: str | None,
-    seeds: dict[str, int],
-    out: Path | None = None,
-    backend: str = "inprocess",
-) -> None:
-    """Options checked before the API call, so that a refused command creates no study.
-
-    The API checks its own arguments too; these are the ones it checks only when the base
-    model loads (the device), or not at all (a seed too large for the predictor, an output
-    path that is a file), which would be after the study was created and trials had run.
-    The storage is not opened here: opening a new SQLite or journal file creates it, and the
-    API opens it only after every other check.
-    """
-    from loratune.errors import LoratuneError
-    from loratune.models import check_device
-
-    if backend == "inprocess":  # on Ray the workers' devices count, not the driver's
-        check_device(device)
-    for name, value in seeds.items():
-        if not 0 <= value <= MAX_SEED:
-            raise LoratuneError(f"{name} must be an integer from 0 to {MAX_SEED} (got {value})")
-    if out is not None and out.exists() and not out.is_dir():
-        raise LoratuneError(f"--out {out}: is a file, not a folder")
-
-
-def _task_options(
-    n_train: str,
-    n_val: str,
-    n_test: str,
-    data_seed: int,
+def _task(
+    domain: str | None,
+    data: Path | None,
     val_data: Path | None,
     test_data: Path | None,
-) -> dict[str, object]:
-    return {
-        "n_train": _size("--n-train", n_train),
-        "n_val": _size("--n-val", n_val),
-        "n_test": _size("--n-test", n_test),
-        "data_seed": data_seed,
-        "val_data": val_data,
-        "test_data": test_data,
-    }
+    data_seed: int,
+    sizes: tuple[str, str, str],
+) -> TaskSpec:
+    """The task options of a command; split sizes come as typed: '100' or 'all'."""
+    from loratune.api.spec import TaskSpec
+
+    names = ("--n-train", "--n-val", "--n-test")
+    n_train, n_val, n_test = (_size(n, v) for n, v in zip(names, sizes, strict=True))
+    return TaskSpec(domain, data, val_data, test_data, n_train, n_val, n_test, data_seed)
+
+
+def _job(kind: str, task: TaskSpec, backend: dict[str, Any], **fields: Any) -> JobSpec:
+    """The one JobSpec of a command, checked before anything runs: a refused command creates
+    no study. The storage is not opened here: opening a new SQLite or journal file creates
+    it, and the API opens it only after every other check."""
+    from loratune.api.spec import JobSpec
+    from loratune.executors.options import BackendOptions
+
+    options = BackendOptions(**backend)
+    return JobSpec(task=task, kind=kind, backend=options, **fields)  # type: ignore[arg-type]
 
 
 @app.command()
@@ -163,30 +146,27 @@ def sweep(
 ) -> None:
     """Train configs of a space for real and record every trial."""
     from loratune.api import sweep as run_sweep
+    from loratune.api.spec import SweepPlan
     from loratune.cli.progress import RichProgress
 
-    _check_run(device, {"--seed": seed, "--data-seed": data_seed}, out, backend)
-
+    spec = _job(
+        "sweep",
+        _task(domain, data, val_data, test_data, data_seed, (n_train, n_val, n_test)),
+        backend_options(backend, address, workers, gpus_per_trial, cpus_per_trial),
+        model=model,
+        space=space,
+        plan=SweepPlan(n=n, evaluate_test=with_test),
+        storage=storage,
+        study=study,
+        resume=resume,
+        seed=seed,
+        device=device,
+        price_per_hour=price_per_hour,
+        save=save,
+        out=out,
+    )
     with RichProgress(console, "sweep") as progress:
-        recs = run_sweep(
-            domain,
-            data=data,
-            model=model,
-            space=space,
-            n=n,
-            storage=storage,
-            study=study,
-            resume=resume,
-            seed=seed,
-            device=device,
-            price_per_hour=price_per_hour,
-            progress=progress,
-            evaluate_test=with_test,
-            save=save,
-            out=out,
-            **_task_options(n_train, n_val, n_test, data_seed, val_data, test_data),  # type: ignore[arg-type]
-            **backend_kwargs(backend, address, workers, gpus_per_trial, cpus_per_trial),
-        )
+        recs = run_sweep(spec, progress=progress)
     ok = [r for r in recs if r.ok]
     console.print(f"{len(ok)} finished trials, {len(recs) - len(ok)} failed or interrupted")
     if ok:
@@ -282,6 +262,13 @@ def autotune(
         str, typer.Option(help="adapters to keep: best, verified, all or none")
     ] = "best",
     out: Annotated[Path | None, typer.Option(help="report folder [default: runs/<study>]")] = None,
+    strategy: Annotated[
+        str,
+        typer.Option(
+            help="tuning strategy of the registry (`--strategy list` names them); the default "
+            "is loratune's own: explore, predict, verify"
+        ),
+    ] = "loratune-default",
     backend: BackendOpt = "inprocess",
     address: AddressOpt = None,
     workers: WorkersOpt = 1,
@@ -290,41 +277,41 @@ def autotune(
 ) -> None:
     """Explore a few configs, predict the whole grid, verify the top few, and report."""
     from loratune.api import autotune as run_autotune
+    from loratune.api.spec import Budget
     from loratune.cli.progress import RichProgress
     from loratune.cli.render import predictions_table, print_validation
 
-    _check_run(device, {"--seed": seed, "--data-seed": data_seed}, out, backend)
+    if strategy == "list":
+        _list_strategies()
+        return
+    spec = _job(
+        "autotune",
+        _task(domain, data, val_data, test_data, data_seed, (n_train, n_val, n_test)),
+        backend_options(backend, address, workers, gpus_per_trial, cpus_per_trial),
+        model=model,
+        space=space,
+        budget=Budget(explore, verify, rule, early_stop, strategy),  # type: ignore[arg-type]
+        storage=storage,
+        study=study,
+        grid_study=grid_study,
+        resume=resume,
+        seed=seed,
+        device=device,
+        price_per_hour=price_per_hour,
+        save=save,
+        out=out,
+    )
     with RichProgress(console, "explore") as progress:
-        result = run_autotune(
-            domain,
-            data=data,
-            model=model,
-            space=space,
-            explore=explore,
-            verify=verify,
-            rule=rule,
-            early_stop=early_stop,
-            storage=storage,
-            study=study,
-            grid_study=grid_study,
-            resume=resume,  # type: ignore[arg-type]
-            seed=seed,
-            device=device,
-            price_per_hour=price_per_hour,
-            save=save,  # type: ignore[arg-type]
-            out=out,
-            progress=progress,
-            **_task_options(n_train, n_val, n_test, data_seed, val_data, test_data),  # type: ignore[arg-type]
-            **backend_kwargs(backend, address, workers, gpus_per_trial, cpus_per_trial),
-        )
+        result = run_autotune(spec, progress=progress)
     console.print(predictions_table(result.predictions, "Predicted grid (top 10)", limit=10))
     print_validation(console, result.validation)
     b = result.best
-    test = result.validation.get("pick", {}).get("test_accuracy")
+    test = result.validation.pick.test_accuracy
     console.print(
         f"[bold]best config:[/bold] {b.config.describe()} "
         f"validation accuracy {b.accuracy:.3f}, test accuracy "
-        f"{'-' if test is None else f'{test:.3f}'} ({b.metrics.get('phase')})"
+        f"{'-' if test is None else f'{test:.3f}'} ({result.validation.pick.phase}, "
+        f"strategy {result.strategy})"
     )
     if result.adapter_dir is not None:
         folder = result.adapter_dir
@@ -336,6 +323,21 @@ def autotune(
     console.print(f"report: {result.report_dir / 'report.html' if result.report_dir else '-'}")
 
 
+def _list_strategies() -> None:
+    """The registry's strategies, one a line, as the race describes them for the default
+    budget (`--explore` and `--verify` change the numbers)."""
+    from loratune.api.spec import DEFAULT_EARLY_STOP, DEFAULT_EXPLORE, DEFAULT_VERIFY
+    from loratune.space import load_space
+    from loratune.strategies import registry
+    from loratune.tasks import N_CHECK
+
+    setting = registry.Setting(
+        load_space("default"), DEFAULT_EXPLORE, DEFAULT_VERIFY, DEFAULT_EARLY_STOP, N_CHECK
+    )
+    for name, entry in registry.entries(setting).items():
+        typer.echo(f"{name:24s} {entry.rule}")
+
+
 @app.command()
 def predict(
     study: StudyOpt = None,
@@ -345,10 +347,11 @@ def predict(
 ) -> None:
     """Fit the predictor on a study and predict every untried config of its space."""
     from loratune.api import predict as run_predict
+    from loratune.api.spec import check_seed
     from loratune.cli.render import predictions_table
     from loratune.errors import LoratuneError
 
-    _check_run(None, {"--seed": seed})
+    check_seed("--seed", seed)
     if top < 1:
         raise LoratuneError(f"--top must be >= 1 (got {top})")
 

@@ -1,5 +1,5 @@
 """The CLI's backend options (`--backend ray --address auto --workers N ...`), shared by
-`sweep` and `autotune`. `backend_kwargs` turns them into the API's keyword arguments."""
+`sweep` and `autotune`. `backend_options` turns them into `BackendOptions`' fields."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ GpusOpt = Annotated[float, typer.Option(help="GPUs per trial (0.25: four trials 
 CpusOpt = Annotated[float, typer.Option(help="CPUs per trial (each actor's torch threads)")]
 
 
-def backend_kwargs(
+def backend_options(
     backend: str, address: str | None, workers: int, gpus_per_trial: float, cpus_per_trial: float
 ) -> dict[str, Any]:
     return {
-        "backend": backend,
+        "kind": backend,
         "address": address,
         "workers": workers,
         "gpus_per_trial": gpus_per_trial,

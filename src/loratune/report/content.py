@@ -8,7 +8,7 @@ from datetime import datetime
 from loratune.report import plots, tables
 from loratune.report.data import ReportData
 from loratune.report.document import Document, Gallery, Image, Para, Section
-from loratune.report.fmt import DASH, as_dict
+from loratune.report.fmt import DASH
 from loratune.report.verdict import headline, verdict, warnings
 
 
@@ -66,15 +66,15 @@ def _plots(data: ReportData) -> Gallery:
 def _footer(data: ReportData) -> list[str]:
     v = data.validation
     surrogates = ", ".join(f"{t}: {m}" for t, m in sorted(data.surrogates.items())) or DASH
-    prov = as_dict(data.best.attrs.get("provenance"))
-    packages = as_dict(prov.get("packages"))
+    prov = data.best.attrs.get("provenance") or {}  # as the trainer's process recorded it
+    packages = prov.get("packages") or {}
     hardware = prov.get("gpu") or prov.get("cpu") or DASH
     grid = "; ".join(f"{k} {list(vals)}" for k, vals in data.space.grid.items())
     fixed = ", ".join(f"{k} {val}" for k, val in data.space.fixed.items())
     return [
         f"Surrogates chosen by cross-validation, per target: {surrogates}.",
         f"Trials: {len(data.explored)} explored, {len(data.verified)} verified, "
-        f"{v.get('trials', len(data.trained))} finished in the study"
+        f"{v.trials} finished in the study"
         + (f", {len(data.stopped)} stopped early after epoch 1" if data.stopped else "")
         + (f", {data.failed} failed" if data.failed else "")
         + ".",

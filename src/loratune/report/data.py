@@ -1,25 +1,21 @@
-"""What the report needs from an AutotuneResult, gathered once and normalised.
+"""What the report needs from an AutotuneResult, gathered once.
 
-The validation dict's per-config rows carry only a description string, so they are matched
-back to the trial records for the config itself and the learning curve.
+The validation's per-config rows carry the trial number, so they are matched back to the
+trial records for the config itself and the learning curve.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from loratune import stats
-from loratune.report.fmt import as_dict, lr, num, wd
+from loratune.report.fmt import lr, num, wd
+from loratune.results import AutotuneResult, Prediction, Validation, VerifiedRow
 from loratune.space import Config, Space, config_key
 from loratune.study import TrialRecord
-
-if TYPE_CHECKING:
-    from loratune.api.autotune import AutotuneResult
-    from loratune.strategies.autotune import Prediction
 
 
 @dataclass(frozen=True)
@@ -49,7 +45,7 @@ class ReportData:
     stopped: list[Point]  # trials stopped early (explored or verified): never picks
     failed: int  # trials that did not finish
     predictions: list[Prediction]  # the grid, best predicted first
-    validation: dict[str, Any]
+    validation: Validation
     surrogates: dict[str, str]
 
     @property
@@ -87,26 +83,25 @@ def _point(r: TrialRecord, space: Space) -> Point:
 
 
 def _verified(
-    records: Sequence[TrialRecord], rows: list[dict[str, Any]], space: Space
+    records: Sequence[TrialRecord], rows: Sequence[VerifiedRow], space: Space
 ) -> list[Point]:
     ok = [r for r in records if r.full]
     if not rows:
         return [p for p in (_point(r, space) for r in ok) if p.predicted is not None]
-    by_label = {r.config.describe(): r for r in ok}
+    by_number = {r.number: r for r in ok}
     out = []
     for row in rows:
-        label = str(row.get("config", ""))
-        rec = by_label.get(label)
+        rec = by_number.get(row.trial)
         out.append(
             Point(
-                label=label,
-                short=short_label(rec.config, space) if rec else label,
+                label=row.config,
+                short=short_label(rec.config, space) if rec else row.config,
                 config=rec.config if rec else None,
-                accuracy=num(row.get("actual")),
-                latency=num(row.get("latency")),
-                predicted=num(row.get("predicted")),
-                std=num(row.get("std")),
-                predicted_latency=num(row.get("predicted_latency")),
+                accuracy=row.actual,
+                latency=num(row.latency),
+                predicted=row.predicted,
+                std=row.std,
+                predicted_latency=num(row.predicted_latency),
                 curve=tuple(rec.curve) if rec else (),
             )
         )
@@ -115,15 +110,10 @@ def _verified(
 
 def _title_parts(result: AutotuneResult) -> tuple[str, str]:
     attrs = result.best.attrs
-    parts = result.study.split(":")
-    domain = attrs.get("domain") or (parts[1] if len(parts) >= 4 else "")
-    model = attrs.get("model") or (":".join(parts[2:-1]) if len(parts) >= 4 else "")
-    return str(domain or "unknown domain"), str(model or "unknown model")
+    return str(attrs.get("domain") or "unknown domain"), str(attrs.get("model") or "unknown model")
 
 
 def gather(result: AutotuneResult, space: Space) -> ReportData:
-    validation = as_dict(result.validation)
-    rows = [r for r in validation.get("rows") or [] if isinstance(r, dict)]
     seen: dict[int, TrialRecord] = {r.number: r for r in [*result.explored, *result.verified]}
     verified_numbers = {r.number for r in result.verified}
     explored = [
@@ -138,11 +128,11 @@ def gather(result: AutotuneResult, space: Space) -> ReportData:
         space=space,
         best=result.best,
         explored=explored,
-        verified=_verified(result.verified, rows, space),
+        verified=_verified(result.verified, result.validation.rows, space),
         stopped=stopped,
         failed=sum(1 for r in seen.values() if not r.ok),
         predictions=list(result.predictions),
-        validation=validation,
+        validation=result.validation,
         surrogates=dict(result.surrogates),
     )
 

@@ -1,38 +1,32 @@
-"""Numbers derived from the validation dict and the trials, shared by the verdict and the tables.
+"""Numbers derived from the validation and the trials, shared by the verdict and the tables.
 
-Where the dict and the trials both hold a number (regret), it is recomputed from the trials'
-accuracies so the verdict and the tables can never disagree.
+Where the validation and the trials both hold a number (regret), it is recomputed from the
+trials' accuracies so the verdict and the tables can never disagree.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from loratune.report.data import Point, ReportData
-from loratune.report.fmt import as_dict, interval, num
+from loratune.report.fmt import num
 
 Z90 = 1.645  # half-width of a 90% normal interval, in standard deviations
 SAME = 5e-4  # accuracies closer than this (0.05 pts) read as equal
 
 
-def prediction(data: ReportData) -> dict[str, Any]:
-    return as_dict(data.validation.get("prediction"))
-
-
-def shown_ci(x: Any) -> tuple[float, float] | None:
+def shown_ci(ci: tuple[float, float] | None) -> tuple[float, float] | None:
     """A bootstrap interval worth printing: one verified config gives a point, which says
     nothing about the spread."""
-    ci = interval(x)
     return ci if ci is not None and ci[1] - ci[0] > 1e-9 else None
 
 
 def grid_regret(data: ReportData) -> float | None:
     """Accuracy the pick gives up against the grid's best (< 0: the pick scored higher)."""
-    best = num(as_dict(data.validation.get("grid")).get("best_accuracy"))
+    grid = data.validation.grid
+    best = num(grid.best_accuracy) if grid is not None else None
     pick = num(data.best.accuracy)
     if best is not None and pick is not None:
         return best - pick
-    return num(data.validation.get("regret_vs_grid"))
+    return data.validation.regret_vs_grid
 
 
 def top1_regret(data: ReportData) -> float | None:
@@ -40,7 +34,7 @@ def top1_regret(data: ReportData) -> float | None:
     top1, pick = predicted_best(data), num(data.best.accuracy)
     if top1 is not None and top1.accuracy is not None and pick is not None:
         return pick - top1.accuracy
-    return num(data.validation.get("top1_regret_vs_study"))
+    return data.validation.top1_regret_vs_study
 
 
 def predicted_best(data: ReportData) -> Point | None:
@@ -57,5 +51,5 @@ def interval_hits(points: list[Point]) -> tuple[int, int]:
     return hits, len(judged)
 
 
-def spent_trials(data: ReportData) -> Any:
-    return as_dict(data.validation.get("spent")).get("trials") or len(data.trained)
+def spent_trials(data: ReportData) -> int:
+    return data.validation.spent.trials or len(data.trained)

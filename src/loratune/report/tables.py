@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from loratune.report.data import ReportData
 from loratune.report.document import Block, Para, Table
-from loratune.report.fmt import (
-    DASH,
-    as_dict,
-    factor,
-    first,
-    lr,
-    money,
-    num,
-    pct,
-    pts,
-    pval,
-    secs,
-    stat_and_p,
-    wd,
-)
+from loratune.report.fmt import DASH, factor, lr, money, num, pct, pts, pval, secs, wd
 from loratune.report.measures import (
     Z90,
     grid_regret,
     interval_hits,
     predicted_best,
-    prediction,
     shown_ci,
     spent_trials,
     top1_regret,
 )
 from loratune.space import config_key
+from loratune.stats import Correlation, TestResult
 
 TOP = 10
 
@@ -67,32 +51,28 @@ def verified_table(data: ReportData) -> list[Block]:
 
 
 def statistics(data: ReportData) -> list[Block]:
-    if not num(prediction(data).get("n")) and not data.verified:
+    if data.validation.prediction is None and not data.verified:
         return [Para("Nothing to test: no verified config.")]
     return [_stats_table(data)]
 
 
 def _stats_table(data: ReportData) -> Table:
     v = data.validation
-    p = prediction(data)
-    tests = as_dict(v.get("tests"))
-    mae_ci = shown_ci(v.get("mae_ci95"))
-    err_ci = shown_ci(v.get("error_ci95"))
-    bias = num(first(p, "bias", "mean_error"))
-    if bias is None:
+    p, tests = v.prediction, v.tests
+    mae_ci = shown_ci(v.mae_ci95)
+    err_ci = shown_ci(v.error_ci95)
+    if p is not None:
+        bias: float | None = p.bias
+    else:
         errs = [
             x.predicted - x.accuracy
             for x in data.verified
             if x.predicted is not None and x.accuracy is not None
         ]
         bias = sum(errs) / len(errs) if errs else None
-    rho, rho_p = stat_and_p(p, "spearman")
-    tau, tau_p = stat_and_p(p, "kendall")
-    t_stat, t_p = stat_and_p(tests, "t_test", "ttest", "paired_t")
-    w_stat, w_p = stat_and_p(tests, "wilcoxon")
     inside = interval_hits(data.verified)
-    level = pct(num(p.get("level")) or 0.9, 0)
-    coverage = num(p.get("coverage"))
+    level = pct(p.level if p is not None else 0.9, 0)
+    coverage = p.coverage if p is not None else None
     cov = pct(coverage, 0) + (f" ({inside[0]} of {inside[1]})" if inside[1] else "")
 
     def with_ci(x: float | None, ci: tuple[float, float] | None, signed: bool = False) -> str:
@@ -102,38 +82,45 @@ def _stats_table(data: ReportData) -> Table:
         return text
 
     rows = [
-        ["verified configs (n)", str(p.get("n", len(data.verified))), "out-of-sample tests"],
-        ["mean absolute error", with_ci(num(p.get("mae")), mae_ci), "typical miss"],
+        [
+            "verified configs (n)",
+            str(p.n if p is not None else len(data.verified)),
+            "out-of-sample tests",
+        ],
+        ["mean absolute error", with_ci(p.mae if p else None, mae_ci), "typical miss"],
         ["mean error (bias)", with_ci(bias, err_ci, True), "> 0: predictions too optimistic"],
-        ["RMSE", pts(p.get("rmse")), "penalises large misses"],
-        ["Spearman ρ", _corr(rho, rho_p), "1 = verified configs ranked perfectly"],
-        ["Kendall τ", _corr(tau, tau_p), "share of pairs ordered right, rescaled"],
+        ["RMSE", pts(p.rmse if p else None), "penalises large misses"],
+        ["Spearman ρ", _corr(p.spearman if p else None), "1 = verified configs ranked perfectly"],
+        ["Kendall τ", _corr(p.kendall if p else None), "share of pairs ordered right, rescaled"],
         [f"{level} interval coverage", cov, f"should be near {level} if the std is honest"],
         [
             "paired t-test",
-            _test(tests, t_stat, t_p, "t_test"),
+            _test(tests.t_test if tests else None),
             "small p: predictions off on average",
         ],
         [
             "Wilcoxon signed-rank",
-            _test(tests, w_stat, w_p, "wilcoxon"),
+            _test(tests.wilcoxon if tests else None),
             "same, without assuming normal errors",
         ],
     ]
     return Table(["statistic", "value", "what it says"], rows, "lrl")
 
 
-def _corr(value: float | None, p: float | None) -> str:
-    if value is None:
-        return f"{DASH} (too few configs)" if p is None else f"{DASH} (p = {pval(p)})"
-    return f"{value:.2f}" + (f" (p = {pval(p)})" if p is not None else "")
+def _corr(c: Correlation | None) -> str:
+    if c is None:
+        return f"{DASH} (too few configs)"
+    return f"{c.value:.2f}" + (f" (p = {pval(c.p)})" if c.p is not None else "")
 
 
-def _test(tests: dict[str, Any], stat: float | None, p: float | None, name: str) -> str:
-    if p is None:
-        reason = as_dict(tests.get(name)).get("reason")
-        return f"{DASH} ({reason})" if reason else DASH
-    return f"p = {pval(p)}" + (f" (statistic {stat:.2f})" if stat is not None else "")
+def _test(t: TestResult | None) -> str:
+    if t is None:
+        return DASH
+    if t.p is None:
+        return f"{DASH} ({t.reason})" if t.reason else DASH
+    return f"p = {pval(t.p)}" + (
+        f" (statistic {t.statistic:.2f})" if t.statistic is not None else ""
+    )
 
 
 def regret(data: ReportData) -> list[Block]:
@@ -148,14 +135,14 @@ def regret(data: ReportData) -> list[Block]:
                 pts(top1_regret(data)),
             ]
         )
-    grid = as_dict(v.get("grid"))
+    grid = v.grid
     blocks: list[Block] = []
-    if grid:
-        done = "complete" if grid.get("complete") else "incomplete"
+    if grid is not None:
+        done = "complete" if grid.complete else "incomplete"
         rows.append(
             [
-                f"best of the grid study ({grid.get('trials', DASH)} trials, {done})",
-                pct(grid.get("best_accuracy")),
+                f"best of the grid study ({grid.trials} trials, {done})",
+                pct(grid.best_accuracy),
                 DASH,
             ]
         )
@@ -166,14 +153,13 @@ def regret(data: ReportData) -> list[Block]:
                 pts(grid_regret(data)),
             ]
         )
-        if "pick_grid_accuracy" in v:
-            rows.append(
-                [
-                    "the pick's config as trained in the grid study",
-                    pct(v.get("pick_grid_accuracy")),
-                    DASH,
-                ]
-            )
+        rows.append(
+            [
+                "the pick's config as trained in the grid study",
+                pct(v.pick_grid_accuracy),
+                DASH,
+            ]
+        )
     blocks.append(
         Table(
             ["config", "accuracy", "regret"],
@@ -182,7 +168,7 @@ def regret(data: ReportData) -> list[Block]:
             "regret = accuracy given up against the best; 0 is ideal.",
         )
     )
-    if not grid:
+    if grid is None:
         blocks.append(
             Para(
                 "No exhaustive grid study was found for this domain, model and space, so regret "
@@ -195,14 +181,12 @@ def regret(data: ReportData) -> list[Block]:
 
 def compute(data: ReportData) -> list[Block]:
     v = data.validation
-    s = as_dict(v.get("speedup"))
-    spent = as_dict(v.get("spent"))
-    grid = as_dict(v.get("grid"))
-    measured = s.get("source") == "measured"
+    s, spent, grid = v.speedup, v.spent, v.grid
+    measured = s.source == "measured"
     if measured:
         source = (
             f"The grid's compute was **measured**: every config was trained in the grid study "
-            f"{grid.get('study', '')}."
+            f"{grid.study if grid else ''}."
         )
     else:
         source = (
@@ -210,39 +194,32 @@ def compute(data: ReportData) -> list[Block]:
             "recorded, so it is extrapolated from the charged seconds of this study's trials "
             "by the time model (seconds = a + b x rank, robust to one slow trial)."
         )
-        ci = s.get("factor_ci95")
-        if isinstance(ci, list | tuple) and len(ci) == 2:
+        if s.factor_ci95 is not None:
             source += (
                 f" The predicted speedup's 95% interval (resampling the trials) is "
-                f"{factor(ci[0])} to {factor(ci[1])}."
+                f"{factor(s.factor_ci95[0])} to {factor(s.factor_ci95[1])}."
             )
-    saved = num(s.get("cost_saved"))
     rows = [
-        [
-            "run by autotune",
-            str(spent_trials(data)),
-            secs(spent.get("seconds")),
-            money(spent.get("cost")),
-        ],
+        ["run by autotune", str(spent_trials(data)), secs(spent.seconds), money(spent.cost)],
         [
             "whole grid" + ("" if measured else " (predicted)"),
             str(len(data.space)),
-            secs(s.get("grid_seconds")),
-            money(s.get("grid_cost")),
+            secs(s.grid_seconds),
+            money(s.grid_cost),
         ],
     ]
-    if num(s.get("factor")) is None:
+    if num(s.factor) is None:
         summary = "The speedup is unknown: " + (
             "no wall time was recorded for this study's trials."
-            if not num(spent.get("seconds"))
+            if not num(spent.seconds)
             else "the whole grid's compute could not be estimated."
         )
     else:
         summary = (
-            f"Speedup **{factor(s.get('factor'))}**; compute saved **{pct(saved)}** "
-            f"of the grid's {'cost' if num(s.get('grid_cost')) else 'time'}."
+            f"Speedup **{factor(s.factor)}**; compute saved **{pct(s.cost_saved)}** "
+            f"of the grid's {'cost' if num(s.grid_cost) else 'time'}."
         )
-    if not num(s.get("grid_cost")) and not num(spent.get("cost")):
+    if not num(s.grid_cost) and not num(spent.cost):
         source += " No price per hour was set, so the saving is counted in wall time."
     return [
         Para(summary),

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from loratune.report.data import ReportData
 from loratune.report.document import Callout
-from loratune.report.fmt import DASH, as_dict, factor, num, pct, pts, pval, secs, stat_and_p
+from loratune.report.fmt import factor, num, pct, pts, pval, secs
 from loratune.report.measures import (
     SAME,
     grid_regret,
     interval_hits,
     predicted_best,
-    prediction,
     shown_ci,
     spent_trials,
     top1_regret,
@@ -51,14 +50,14 @@ def _best_detail(data: ReportData) -> str:
 def verdict(data: ReportData) -> list[str]:
     v = data.validation
     out = [_best_detail(data)]
-    grid = as_dict(v.get("grid"))
-    grid_best = num(grid.get("best_accuracy"))
+    grid = v.grid
+    grid_best = num(grid.best_accuracy) if grid is not None else None
     gap = grid_regret(data)
-    if grid_best is not None and gap is not None:
-        n = grid.get("trials", DASH)
+    if grid is not None and grid_best is not None and gap is not None:
+        n = grid.trials
         of = (
             f"the {n} configs of the exhaustive grid"
-            if grid.get("complete")
+            if grid.complete
             else f"the {n} configs trained so far in the grid study"
         )
         if gap < -SAME:
@@ -75,7 +74,7 @@ def verdict(data: ReportData) -> list[str]:
     else:
         out.append(
             f"No exhaustive grid was recorded for comparison, so the pick is judged only "
-            f"against the {v.get('trials', len(data.trained))} trials of this study."
+            f"against the {v.trials} trials of this study."
         )
     out.append(_ranking_sentence(data))
     top1, gap = predicted_best(data), top1_regret(data)
@@ -87,25 +86,26 @@ def verdict(data: ReportData) -> list[str]:
                 f"The config predicted best among the verified ({top1.short}) scored "
                 f"{pct(top1.accuracy)}, {pts(gap)} below the best trial."
             )
-    s = as_dict(v.get("speedup"))
-    if num(s.get("factor")) is not None:
-        source = "measured" if s.get("source") == "measured" else "predicted"
+    s = v.speedup
+    if num(s.factor) is not None:
+        source = "measured" if s.source == "measured" else "predicted"
         out.append(
             f"Training {spent_trials(data)} configs instead of all {len(data.space)} used "
-            f"**{factor(s.get('factor'))} less compute** than the full grid "
+            f"**{factor(s.factor)} less compute** than the full grid "
             f"(grid compute {source})."
         )
     return out
 
 
 def _ranking_sentence(data: ReportData) -> str:
-    p = prediction(data)
-    n = int(num(p.get("n")) or len(data.verified))
+    p = data.validation.prediction
+    n = p.n if p is not None else len(data.verified)
     if n == 0:
         return "No verified config has a stored prediction, so the predictions are untested."
-    rho, rho_p = stat_and_p(p, "spearman")
-    mae = num(p.get("mae"))
-    ci = shown_ci(data.validation.get("mae_ci95"))
+    rho = p.spearman.value if p is not None and p.spearman is not None else None
+    rho_p = p.spearman.p if p is not None and p.spearman is not None else None
+    mae = num(p.mae) if p is not None else None
+    ci = shown_ci(data.validation.mae_ci95)
     err = f"missed by {pts(mae)} on average" if mae is not None else "errors are unknown"
     if ci is not None and mae is not None:
         err += f" (95% CI {pts(ci[0])} to {pts(ci[1])})"
@@ -140,7 +140,7 @@ def _how_well(rho: float) -> str:
 
 
 def warnings(data: ReportData) -> Callout:
-    items = [str(w) for w in data.validation.get("warnings") or []]
+    items = list(data.validation.warnings)
     if data.failed:
         items.append(f"{data.failed} trial(s) failed and are left out of every statistic.")
     if items:

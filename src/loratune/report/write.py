@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from loratune.report.content import build
 from loratune.report.data import gather
 from loratune.report.render import to_html, to_markdown
+from loratune.results import AutotuneResult
 from loratune.space import Space
-
-if TYPE_CHECKING:
-    from loratune.api.autotune import AutotuneResult
 
 
 def write_report(result: AutotuneResult, space: Space, out_dir: Path) -> Path:

@@ -13,11 +13,11 @@ import numpy as np
 
 from loratune.errors import LoratuneError
 from loratune.predictor import Predictor, expected_improvement
-from loratune.space import Config, Space, config_key, encode
+from loratune.results import Prediction
+from loratune.space import Space, config_key, encode
 from loratune.study import TrialRecord
 
 VerifyRule = Literal["top-k", "ei"]
-TARGETS = ("accuracy", "latency", "cost")
 
 # The built-in domains validate on 32 examples (`tasks.base.build_task`); a user's data may
 # differ, so it is a parameter of the rule.
@@ -69,28 +69,6 @@ class EpochGate:
         go = not self.seen or not self.rule.should_stop(acc, max(self.seen))
         self.seen.append(acc)
         return go
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """What the predictor says of one config of the grid, before it is trained."""
-
-    config: Config
-    accuracy: float
-    accuracy_std: float
-    latency: float  # seconds per training epoch
-    latency_std: float
-    cost: float
-    tried: bool  # already trained when the prediction was made
-
-    def attrs(self) -> dict[str, float]:
-        """Stored on the trial that verifies this prediction, so validation reads it later."""
-        return {
-            "predicted_accuracy": self.accuracy,
-            "predicted_accuracy_std": self.accuracy_std,
-            "predicted_latency": self.latency,
-            "predicted_cost": self.cost,
-        }
 
 
 def _full_cost(t: TrialRecord) -> float:

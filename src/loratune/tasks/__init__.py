@@ -1,7 +1,8 @@
-"""Tasks: the twelve domain generators and user data, as train / validation / test splits."""
+"""Tasks: the registered domain generators and user data, as train / validation / test splits."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from loratune.errors import LoratuneError
@@ -18,6 +19,7 @@ from loratune.tasks.base import (
     format_prompt,
     normalise_answer,
 )
+from loratune.tasks.registry import REGISTRY, register, unregister
 
 __all__ = [
     "N_CHECK",
@@ -30,16 +32,24 @@ __all__ = [
     "TaskKind",
     "build_task",
     "domain_names",
+    "registered_domains",
     "format_prompt",
     "get_task",
     "normalise_answer",
+    "register",
+    "unregister",
 ]
 
 
-def domain_names() -> list[str]:
-    from loratune.tasks.domains import DOMAINS
+def registered_domains() -> Mapping[str, DomainSpec]:
+    """Every registered domain by name, in registration order: the built-ins first."""
+    import loratune.tasks.domains  # noqa: F401  (registers the built-ins on first use)
 
-    return list(DOMAINS)
+    return REGISTRY
+
+
+def domain_names() -> list[str]:
+    return list(registered_domains())
 
 
 def get_task(
@@ -74,10 +84,9 @@ def get_task(
         )
     if val_data is not None or test_data is not None:
         raise LoratuneError("--val-data and --test-data go with --data, not a built-in domain")
-    from loratune.tasks.domains import DOMAINS
-
-    if domain not in DOMAINS:
-        raise LoratuneError(f"unknown domain {domain!r}: choose one of {', '.join(DOMAINS)}")
+    known = registered_domains()
+    if domain not in known:
+        raise LoratuneError(f"unknown domain {domain!r}: choose one of {', '.join(known)}")
     if n_train is None or n_val is None or n_test is None:
         raise LoratuneError("'all' is for your own data: a built-in domain needs sizes")
-    return build_task(DOMAINS[domain], seed=seed, n_train=n_train, n_val=n_val, n_test=n_test)
+    return build_task(known[domain], seed=seed, n_train=n_train, n_val=n_val, n_test=n_test)

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from loratune.errors import LoratuneError
-from loratune.jsonl import json_array_objects, jsonl_objects
+from loratune.jsonl import json_array_objects, jsonl_objects, read_utf8
 from loratune.tasks.base import N_TEST, N_TRAIN, N_VAL, Example, Task, format_prompt
 
 LABEL_COLUMNS = ("label", "category", "intent", "class")
@@ -34,18 +34,7 @@ def _read_text(path: Path) -> str:
         raise LoratuneError(f"data file not found: {path}")
     if not path.is_file():  # a FIFO, a socket or a device would block or never end
         raise LoratuneError(f"{path}: not a regular file")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise LoratuneError(f"cannot read {path}: {exc.strerror}") from exc
-    if b"\0" in raw:
-        line = raw[: raw.index(b"\0")].count(b"\n") + 1
-        raise LoratuneError(f"{path}:{line}: a NUL byte (binary or UTF-16? save it as UTF-8)")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise LoratuneError(f"{path}:{line}: not UTF-8 text ({exc.reason})") from exc
+    return read_utf8(path)
 
 
 def _rows(path: Path) -> list[tuple[int, dict[str, object]]]:

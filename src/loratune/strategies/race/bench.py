@@ -101,13 +101,13 @@ def predictor_check(strategy: object, grid: Grid) -> dict[str, Any] | None:
         level=PREDICTOR_LEVEL,
     )
     return {
-        "n": acc["n"],
-        "spearman": (acc["spearman"] or {}).get("rho"),
-        "mae": acc["mae"],
-        "coverage": acc["coverage"],
-        "time_spearman": (lat["spearman"] or {}).get("rho"),
-        "time_mae_seconds": lat["mae"],
-        "time_coverage": lat["coverage"],
+        "n": acc.n,
+        "spearman": acc.spearman.value if acc.spearman else None,
+        "mae": acc.mae,
+        "coverage": acc.coverage,
+        "time_spearman": lat.spearman.value if lat.spearman else None,
+        "time_mae_seconds": lat.mae,
+        "time_coverage": lat.coverage,
     }
 
 

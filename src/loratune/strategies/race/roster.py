@@ -1,4 +1,5 @@
-"""The strategies of the race, each with its rule and its budget in words.
+"""The built-in strategies, registered in `strategies.registry` in the order the race reports
+them, each with its rule and its budget in words; `roster` is the race's view of the registry.
 
 loratune's own defaults (explore size, verify size, early stopping) live in `loratune.api`,
 a layer above the strategies; the caller passes them in (`Defaults`), so this module never
@@ -24,13 +25,16 @@ from loratune.strategies.race.multifidelity import Hyperband, SuccessiveHalving
 from loratune.strategies.race.samplers import OptunaSearch
 from loratune.strategies.race.simple import Exhaustive, RandomSearch
 from loratune.strategies.race.stopping import CurveStop
+from loratune.strategies.registry import DEFAULT_STRATEGY, Entry, Setting, entries, register
 
-DEFAULT = "loratune-default"
+DEFAULT = DEFAULT_STRATEGY
 EXHAUSTIVE = "exhaustive"
 CURVE_STOP = "autotune-curve-stop"
 RECIPE = (16, 5)  # the user document: 16 explored, top 5 predicted verified
 TRANSFER_EXPLORE = 6
 EXPLORE_VARIANTS = (6, 8, 16, 20)  # the default's own N is the `loratune-default` entry
+
+__all__ = ["CURVE_STOP", "DEFAULT", "EXHAUSTIVE", "Defaults", "Entry", "roster"]
 
 
 @dataclass(frozen=True)
@@ -40,20 +44,6 @@ class Defaults:
     explore: int
     verify: int
     early_stop: bool
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A strategy of the race: how to build it, what it does, and whether its budget is set
-    to the default's (so the paired test compares equal compute)."""
-
-    make: Callable[[], Strategy]
-    rule: str
-    budget: str
-    equal_compute: bool = False
-    # One of the stopping rules raced against each other (epoch-1 rule, curve rule): its false
-    # stops are reported per grid. Variants that only inherit the default's rule are not.
-    stops_early: bool = False
 
 
 def roster(
@@ -66,99 +56,187 @@ def roster(
     """The strategies raced on `target`; `fit` is the predictor fit of the autotune family
     (None: exactly `loratune.autotune`'s, three GP restarts and all targets model-selected).
     Both stopping rules judge on the size of `target`'s check subset, as the trainer does."""
-    epochs = max(c.epochs for c in space.configs())
-    explore, verify = defaults.explore, defaults.verify
-    n = explore + verify
-    ne = n * epochs
-    es = EarlyStop(n_val=target.check_total)
-    curve = CurveStop(n_val=target.check_total)
-    es_rule = f"stop at epoch 1 if z >= {es.z:g} below best (n_check {es.n_val})"
-    # The default and its variants stop early exactly when `loratune autotune` does by default,
-    # so each variant differs from the default in one thing only.
-    default_es = es if defaults.early_stop else None
-    default_rule = f"Sobol {explore}, fit predictor, verify top {verify} predicted"
-    if defaults.early_stop:
-        default_rule += f", {es_rule}"
-    toggled = "autotune-no-early-stop" if defaults.early_stop else "autotune-early-stop"
-    at_most = "<= " if defaults.early_stop else ""
-
-    def autotune(name: str, n_explore: int = explore, **kw: object) -> Callable[[], Strategy]:
-        kw.setdefault("early_stop", default_es)
-        return lambda: Autotune(n_explore, verify, name=name, fit=fit, **kw)  # type: ignore[arg-type]
-
-    entries = {
-        EXHAUSTIVE: Entry(Exhaustive, "every config, grid order, pick by validation", "whole grid"),
-        "random": Entry(
-            lambda: RandomSearch(n), "uniform without replacement", f"{n} trials", True
-        ),
-        "document-recipe": Entry(
-            lambda: Autotune(*RECIPE, name="document-recipe", fit=fit),
-            f"Sobol {RECIPE[0]}, fit predictor, verify top {RECIPE[1]} predicted",
-            f"{sum(RECIPE)} trials",
-        ),
-        DEFAULT: Entry(
-            autotune(DEFAULT),
-            default_rule,
-            f"{at_most}{n} trials",
-            stops_early=defaults.early_stop,
-        ),
-        CURVE_STOP: Entry(
-            autotune(CURVE_STOP, early_stop=curve),
-            f"default with the curve rule instead of the epoch-1 rule: {curve.describe()}",
-            f"<= {n} trials",
-            stops_early=True,
-        ),
-        "optuna-tpe": Entry(
-            lambda: OptunaSearch("tpe", n), "Optuna TPESampler, categorical", f"{n} trials", True
-        ),
-        "optuna-gp": Entry(
-            lambda: OptunaSearch("gp", n), "Optuna GPSampler, categorical", f"{n} trials", True
-        ),
-        "hyperband": Entry(
-            lambda: Hyperband(budget_epochs=ne),
-            "Hyperband on epochs (eta 3), promoted configs retrained",
-            f"{ne} epochs",
-            True,
-        ),
-        "asha": Entry(
-            lambda: SuccessiveHalving(budget_epochs=ne),
-            "async successive halving, stop at epoch 1 unless top 1/3",
-            f"{ne} epochs",
-            True,
-        ),
-        toggled: Entry(
-            autotune(toggled, early_stop=None if defaults.early_stop else es),
-            "default without early stopping" if defaults.early_stop else f"default + {es_rule}",
-            f"{n} trials" if defaults.early_stop else f"<= {n} trials",
-            stops_early=not defaults.early_stop,
-        ),
-    }
-    # Variants that choose autotune's defaults by measurement: explore size and verify rule.
-    for n_explore in EXPLORE_VARIANTS:
-        name = f"autotune-n{n_explore}"
-        entries[name] = Entry(
-            autotune(name, n_explore),
-            f"default with Sobol {n_explore} explored",
-            f"{at_most}{n_explore + verify} trials",
-        )
-    entries["autotune-ei"] = Entry(
-        autotune("autotune-ei", rule="ei"),
-        f"default, verifying the top {verify} by expected improvement",
-        f"{at_most}{n} trials",
-    )
     others = {g.label: g.rows for g in grids if g.domain != target.domain and g.complete_rows}
-    if others:
-        entries["autotune-transfer"] = Entry(
-            lambda: AutotuneTransfer(
-                others,
-                target.domain,
-                TRANSFER_EXPLORE,
-                verify,
-                name="autotune-transfer",
-                fit=fit,
-            ),
-            f"Sobol {TRANSFER_EXPLORE} + other domains' grids (domain one-hot), "
-            f"verify top {verify}",
-            f"{TRANSFER_EXPLORE + verify} trials",
+    setting = Setting(
+        space,
+        defaults.explore,
+        defaults.verify,
+        defaults.early_stop,
+        target.check_total,
+        fit,
+        target.domain,
+        others,
+    )
+    return entries(setting)
+
+
+def _epochs(s: Setting) -> int:
+    return max(c.epochs for c in s.space.configs())
+
+
+def _es(s: Setting) -> EarlyStop:
+    return EarlyStop(n_val=s.n_check)
+
+
+def _es_rule(s: Setting) -> str:
+    es = _es(s)
+    return f"stop at epoch 1 if z >= {es.z:g} below best (n_check {es.n_val})"
+
+
+def _at_most(s: Setting) -> str:
+    return "<= " if s.early_stop else ""
+
+
+def _autotune(
+    s: Setting, name: str, n_explore: int | None = None, **kw: object
+) -> Callable[[], Strategy]:
+    """The default with one thing changed. The default and its variants stop early exactly
+    when `loratune autotune` does by default, so each variant differs from it in one thing."""
+    kw.setdefault("early_stop", _es(s) if s.early_stop else None)
+    explore = s.explore if n_explore is None else n_explore
+    return lambda: Autotune(explore, s.verify, name=name, fit=s.fit, **kw)  # type: ignore[arg-type]
+
+
+@register(EXHAUSTIVE)
+def _exhaustive(s: Setting) -> Entry:
+    return Entry(Exhaustive, "every config, grid order, pick by validation", "whole grid")
+
+
+@register("random")
+def _random(s: Setting) -> Entry:
+    n = s.explore + s.verify
+    return Entry(lambda: RandomSearch(n), "uniform without replacement", f"{n} trials", True)
+
+
+@register("document-recipe")
+def _recipe(s: Setting) -> Entry:
+    return Entry(
+        lambda: Autotune(*RECIPE, name="document-recipe", fit=s.fit),
+        f"Sobol {RECIPE[0]}, fit predictor, verify top {RECIPE[1]} predicted",
+        f"{sum(RECIPE)} trials",
+    )
+
+
+@register(DEFAULT)
+def _default(s: Setting) -> Entry:
+    rule = f"Sobol {s.explore}, fit predictor, verify top {s.verify} predicted"
+    if s.early_stop:
+        rule += f", {_es_rule(s)}"
+    return Entry(
+        _autotune(s, DEFAULT),
+        rule,
+        f"{_at_most(s)}{s.explore + s.verify} trials",
+        stops_early=s.early_stop,
+    )
+
+
+@register(CURVE_STOP)
+def _curve_stop(s: Setting) -> Entry:
+    curve = CurveStop(n_val=s.n_check)
+    return Entry(
+        _autotune(s, CURVE_STOP, early_stop=curve),
+        f"default with the curve rule instead of the epoch-1 rule: {curve.describe()}",
+        f"<= {s.explore + s.verify} trials",
+        stops_early=True,
+    )
+
+
+def _sampler(kind: str, label: str) -> Callable[[Setting], Entry]:
+    def build(s: Setting) -> Entry:
+        n = s.explore + s.verify
+        return Entry(lambda: OptunaSearch(kind, n), label, f"{n} trials", True)
+
+    return build
+
+
+register("optuna-tpe")(_sampler("tpe", "Optuna TPESampler, categorical"))
+register("optuna-gp")(_sampler("gp", "Optuna GPSampler, categorical"))
+
+
+def _by_epochs(make: Callable[[int], Strategy], label: str) -> Callable[[Setting], Entry]:
+    """A multi-fidelity strategy given the default's budget in epochs."""
+
+    def build(s: Setting) -> Entry:
+        epochs = (s.explore + s.verify) * _epochs(s)
+        return Entry(lambda: make(epochs), label, f"{epochs} epochs", True)
+
+    return build
+
+
+register("hyperband")(
+    _by_epochs(
+        lambda n: Hyperband(budget_epochs=n),
+        "Hyperband on epochs (eta 3), promoted configs retrained",
+    )
+)
+register("asha")(
+    _by_epochs(
+        lambda n: SuccessiveHalving(budget_epochs=n),
+        "async successive halving, stop at epoch 1 unless top 1/3",
+    )
+)
+
+
+# The default with its early stopping toggled: only the one that differs from the default runs.
+@register("autotune-no-early-stop")
+def _no_early_stop(s: Setting) -> Entry | None:
+    if not s.early_stop:
+        return None
+    n = s.explore + s.verify
+    name = "autotune-no-early-stop"
+    return Entry(
+        _autotune(s, name, early_stop=None), "default without early stopping", f"{n} trials"
+    )
+
+
+@register("autotune-early-stop")
+def _early_stop(s: Setting) -> Entry | None:
+    if s.early_stop:
+        return None
+    n = s.explore + s.verify
+    return Entry(
+        _autotune(s, "autotune-early-stop", early_stop=_es(s)),
+        f"default + {_es_rule(s)}",
+        f"<= {n} trials",
+        stops_early=True,
+    )
+
+
+# Variants that choose autotune's defaults by measurement: explore size and verify rule.
+def _explore_variant(n_explore: int) -> Callable[[Setting], Entry]:
+    name = f"autotune-n{n_explore}"
+
+    def build(s: Setting) -> Entry:
+        return Entry(
+            _autotune(s, name, n_explore),
+            f"default with Sobol {n_explore} explored",
+            f"{_at_most(s)}{n_explore + s.verify} trials",
         )
-    return entries
+
+    return build
+
+
+for _n in EXPLORE_VARIANTS:
+    register(f"autotune-n{_n}")(_explore_variant(_n))
+
+
+@register("autotune-ei")
+def _ei(s: Setting) -> Entry:
+    return Entry(
+        _autotune(s, "autotune-ei", rule="ei"),
+        f"default, verifying the top {s.verify} by expected improvement",
+        f"{_at_most(s)}{s.explore + s.verify} trials",
+    )
+
+
+@register("autotune-transfer")
+def _transfer(s: Setting) -> Entry | None:
+    if not s.others:
+        return None
+    return Entry(
+        lambda: AutotuneTransfer(
+            s.others, s.domain, TRANSFER_EXPLORE, s.verify, name="autotune-transfer", fit=s.fit
+        ),
+        f"Sobol {TRANSFER_EXPLORE} + other domains' grids (domain one-hot), verify top {s.verify}",
+        f"{TRANSFER_EXPLORE + s.verify} trials",
+    )

@@ -1,0 +1,166 @@
+"""What a tuning run returns, as read-only records: predictions, the validation statistics and
+the autotune result.
+
+They sit beside the study (they hold its `TrialRecord`s) and below everything that makes or
+reads them, so the API builds them, and the report and the CLI read their typed fields, with
+no import running upwards and no dict read by guesswork.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loratune.space import Config
+from loratune.stats import PairedDifference, PairedTests, PredictionStats
+from loratune.study import TrialRecord
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the predictor says of one config of the grid, before it is trained."""
+
+    config: Config
+    accuracy: float
+    accuracy_std: float
+    latency: float  # seconds per training epoch
+    latency_std: float
+    cost: float
+    tried: bool  # already trained when the prediction was made
+
+    def attrs(self) -> dict[str, float]:
+        """Stored on the trial that verifies this prediction, so validation reads it later."""
+        return {
+            "predicted_accuracy": self.accuracy,
+            "predicted_accuracy_std": self.accuracy_std,
+            "predicted_latency": self.latency,
+            "predicted_cost": self.cost,
+        }
+
+
+@dataclass(frozen=True)
+class Pick:
+    """The pick by validation, and its one test evaluation (None until it was tested)."""
+
+    config: str  # Config.describe()
+    accuracy: float | None  # validation accuracy: what picked it
+    phase: str | None = None
+    val_correct: int | None = None
+    val_total: int | None = None
+    test_accuracy: float | None = None
+    test_correct: int | None = None
+    test_total: int | None = None
+
+
+@dataclass(frozen=True)
+class RunnerUp:
+    """The next-best finished trial, and whether the pick is told apart from it."""
+
+    config: str
+    accuracy: float | None
+    difference: PairedDifference  # exact McNemar on the validation examples
+
+    @property
+    def distinguishable(self) -> bool:
+        return self.difference.p < 0.05
+
+
+@dataclass(frozen=True)
+class VerifiedRow:
+    """A verified config: its prediction (stored before it trained) against what it scored."""
+
+    config: str
+    config_key: str | None
+    trial: int
+    predicted: float
+    std: float
+    actual: float
+    latency: float | None = None
+    predicted_latency: float | None = None
+
+
+@dataclass(frozen=True)
+class Spent:
+    seconds: float
+    cost: float
+    trials: int
+
+
+@dataclass(frozen=True)
+class GridSummary:
+    """A ground-truth grid study: its best test accuracy, and what exhaustive search would
+    pick (by validation) and score on test."""
+
+    study: str
+    trials: int
+    complete: bool
+    best_accuracy: float | None
+    exhaustive_pick_accuracy: float | None
+    seconds: float
+    cost: float
+
+
+@dataclass(frozen=True)
+class Speedup:
+    """Compute against the exhaustive grid, measured (a complete grid study) or predicted."""
+
+    grid_seconds: float
+    source: str  # "measured" or "predicted"
+    factor: float | None
+    cost_saved: float | None
+    grid_cost: float
+    grid_seconds_ci95: tuple[float, float] | None = None
+    factor_ci95: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Validation:
+    """How good a run's predictions and pick were (`loratune.api.validate_study`)."""
+
+    study: str
+    trials: int  # finished trials
+    verified: int  # verified trials run to the end, with a stored prediction
+    pick: Pick
+    spent: Spent
+    speedup: Speedup
+    stopped_early: int = 0
+    verified_stopped_early: int = 0
+    pick_vs_runner_up: RunnerUp | None = None
+    prediction: PredictionStats | None = None  # None: nothing verified
+    tests: PairedTests | None = None
+    mae_ci95: tuple[float, float] | None = None
+    error_ci95: tuple[float, float] | None = None
+    top1_regret_vs_study: float | None = None
+    rows: tuple[VerifiedRow, ...] = ()
+    grid: GridSummary | None = None
+    regret_vs_grid: float | None = None
+    exhaustive_regret: float | None = None
+    pick_grid_accuracy: float | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AutotuneResult:
+    study: str
+    best: TrialRecord
+    predictions: tuple[Prediction, ...]  # the whole grid, as predicted after exploring
+    explored: tuple[TrialRecord, ...]
+    verified: tuple[TrialRecord, ...]
+    validation: Validation
+    surrogates: dict[str, str] = field(default_factory=dict)
+    strategy: str = "loratune-default"
+    report_dir: Path | None = None
+    adapter_dir: Path | None = None  # the pick's saved adapter (None with save="none")
+
+
+__all__ = [
+    "AutotuneResult",
+    "GridSummary",
+    "Pick",
+    "Prediction",
+    "RunnerUp",
+    "Speedup",
+    "Spent",
+    "Validation",
+    "VerifiedRow",
+]

@@ -1,0 +1,105 @@
+"""The one registry of tuning strategies: the race's roster and `loratune autotune --strategy`
+both read it.
+
+A strategy registers itself under a name with a builder: given the `Setting` it runs in (the
+space, the default budget, the check subset's size, the predictor fit, other domains' grids),
+the builder returns an `Entry` (how to make the strategy, its rule and budget in words), or
+None where it cannot run (transfer learning with no other domain recorded). Adding one is one
+`register` call:
+
+    @register("my-search")
+    def _(s: Setting) -> Entry:
+        n = s.explore + s.verify
+        return Entry(lambda: MySearch(n), "what it does", f"{n} trials", equal_compute=True)
+
+Built-in strategies register in `strategies.race.roster`, imported at the end of this module
+so that the registry is never seen without them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from loratune.errors import LoratuneError
+from loratune.space import Space
+from loratune.strategies.race.autotune import GridRows, SurrogateFit
+from loratune.strategies.race.base import Strategy
+
+DEFAULT_STRATEGY = "loratune-default"  # `loratune.autotune` as it runs without --strategy
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What a strategy is built for. `explore`, `verify` and `early_stop` are loratune's
+    budget (the default's, or the user's); strategies with `equal_compute` spend as many
+    trials. `fit` None is `loratune.autotune`'s own predictor fit."""
+
+    space: Space
+    explore: int
+    verify: int
+    early_stop: bool
+    n_check: int  # validation examples an epoch-1 stopping rule judges on
+    fit: SurrogateFit | None = None
+    domain: str = ""
+    others: Mapping[str, GridRows] = field(default_factory=dict)  # other domains' grids
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A strategy of the registry: how to build it, what it does, and whether its budget is
+    set to the default's (so the race's paired test compares equal compute)."""
+
+    make: Callable[[], Strategy]
+    rule: str
+    budget: str
+    equal_compute: bool = False
+    # One of the stopping rules raced against each other (epoch-1 rule, curve rule): its false
+    # stops are reported per grid. Variants that only inherit the default's rule are not.
+    stops_early: bool = False
+
+
+Builder = Callable[[Setting], Entry | None]
+_BUILDERS: dict[str, Builder] = {}
+
+
+def register(name: str) -> Callable[[Builder], Builder]:
+    """Register `builder` under `name` (a later registration of the name replaces it)."""
+
+    def add(builder: Builder) -> Builder:
+        _BUILDERS[name] = builder
+        return builder
+
+    return add
+
+
+def unregister(name: str) -> None:
+    _BUILDERS.pop(name, None)
+
+
+def names() -> list[str]:
+    """Every registered name, in registration order."""
+    return list(_BUILDERS)
+
+
+def check_name(name: str) -> None:
+    if name not in _BUILDERS:
+        raise LoratuneError(f"unknown strategy {name!r}: use one of {', '.join(_BUILDERS)}")
+
+
+def entries(setting: Setting) -> dict[str, Entry]:
+    """The strategies that can run in `setting`, in registration order."""
+    built = {name: build(setting) for name, build in _BUILDERS.items()}
+    return {name: entry for name, entry in built.items() if entry is not None}
+
+
+def entry(name: str, setting: Setting) -> Entry:
+    check_name(name)
+    found = _BUILDERS[name](setting)
+    if found is None:
+        raise LoratuneError(f"strategy {name!r} cannot run here (it needs other domains' grids)")
+    return found
+
+
+# The built-in strategies register themselves on import.
+from loratune.strategies.race import roster as _roster  # noqa: E402,F401
