@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from test_faults import assert_each_config_once, data_csv, space, sweep_process  # noqa: F401
+from test_faults import assert_each_config_once, space, sweep_process  # noqa: F401
 
 from loratune.study import open_study, records
 
