@@ -3,6 +3,7 @@
     python benchmarks/scaling.py simulated   # replay: default, ASHA, random with 1-16 workers
     python benchmarks/scaling.py real        # a small real sweep: 1 worker x 2 threads
                                              # against 2 Ray workers x 1 thread, side by side
+    python benchmarks/scaling.py tables      # SCALING.md again from scaling.json
 
 `simulated` runs each strategy through the one tuning loop on the replay backend with N
 simulated workers on a simulated clock (`strategies.race.run.run_strategy`): makespan is the
@@ -98,7 +99,9 @@ def simulated(seeds: int, jobs: int) -> dict[str, Any]:
             rows = pool.map(_simulate_one, tasks, chunksize=4)
     else:
         rows = [_simulate_one(t) for t in tasks]
-    return {"grids": [g.label for g in grids], "seeds": seeds, "rows": rows}
+    from loratune.provenance import git_commit
+
+    return {"grids": [g.label for g in grids], "seeds": seeds, "commit": git_commit(), "rows": rows}
 
 
 def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -247,10 +250,19 @@ def real_table(res: dict[str, Any]) -> list[str]:
             f"| {arm} | {backend} | {w} x {t} | {statistics.median(walls):.1f} | "
             f"{statistics.median(trials):.1f} |"
         )
+    trial = {
+        arm: statistics.median(s for r in res["runs"] if r["arm"] == arm for s in r["trial_s"])
+        for arm in ARMS
+    }
+    # Steady state: trials finished per second once every worker is busy, set-up aside.
+    steady = {arm: ARMS[arm][1] / trial[arm] for arm in ARMS}
     lines.append("")
     lines.append(
         f"2 workers x 1 thread finish the sweep {res['speedup_2x1_over_1x2']:.2f}x as fast as "
-        "1 worker x 2 threads (ratio of medians, same run)."
+        "1 worker x 2 threads (ratio of medians, same run, set-up included: model loads and, "
+        f"for Ray, starting the local cluster). Once running, they finish trials "
+        f"{steady['2x1'] / steady['1x2']:.2f}x as fast: a second thread speeds one trial up "
+        f"{trial['2x1'] / trial['1x2']:.2f}x, not 2x."
     )
     return lines
 
@@ -273,8 +285,8 @@ def _markdown() -> None:
     lines = [
         "# Scaling with workers",
         "",
-        "Written by `python benchmarks/scaling.py` "
-        f"(commit {git_commit()}); the numbers are in scaling.json.",
+        "Written by `python benchmarks/scaling.py simulated|real|tables` from scaling.json "
+        f"(tables written at commit {git_commit()}; each part names the commit it ran at).",
         "",
     ]
     if "simulated" in data:
@@ -282,7 +294,8 @@ def _markdown() -> None:
         lines += [
             "## Simulated, on the recorded grids",
             "",
-            f"Grids: {', '.join(sim['grids'])}; {sim['seeds']} seeds per cell. Makespan is "
+            f"Grids: {', '.join(sim['grids'])}; {sim['seeds']} seeds per cell; commit "
+            f"{sim.get('commit')}. Makespan is "
             "simulated wall time to the last result; compute is charged seconds summed over "
             "workers, as a fraction of exhaustive search; success is the pick's test accuracy "
             "within 1 point of the grid's best (the pick chosen by validation).",
@@ -299,7 +312,8 @@ def _markdown() -> None:
             "## Real, on this machine",
             "",
             f"{res['model']} on {res['domain']}, {len(res['runs']) // 2} repeats of each arm, "
-            f"alternating; CPU: {cpu}. Space: {json.dumps(res['space'])}.",
+            f"alternating; CPU: {cpu}; commit {res['runs'][0]['provenance'].get('git_commit')}. "
+            f"Space: {json.dumps(res['space'])}.",
             "",
             *real_table(res),
             "",
@@ -309,7 +323,7 @@ def _markdown() -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("part", choices=("simulated", "real", "_arm"))
+    ap.add_argument("part", choices=("simulated", "real", "tables", "_arm"))
     ap.add_argument("arm", nargs="?", choices=tuple(ARMS))
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--jobs", type=int, default=1)
@@ -326,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _write("simulated", sim)
         plot(sim["summary"], HERE / "scaling.png")
         print("\n".join(simulated_table(sim["summary"])))
-    else:
+    elif args.part == "real":
         res = real(args.domain, args.model, args.repeats)
         _write("real", res)
         print("\n".join(real_table(res)))
