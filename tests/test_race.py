@@ -18,7 +18,7 @@ from conftest import ground_truth_fields
 
 from loratune.api.autotune import DEFAULT_EARLY_STOP
 from loratune.errors import LoratuneError
-from loratune.executors.replay import ReplayExecutor
+from loratune.executors.replay import ReplayExecutor, replayed_result
 from loratune.predictor import ForestSurrogate, Predictor
 from loratune.space import config_key, load_space
 from loratune.strategies.race import (
@@ -36,6 +36,7 @@ from loratune.strategies.race import (
     run_strategy,
     space_from_grid,
 )
+from loratune.strategies.race.base import Observation
 from loratune.strategies.race.multifidelity import hyperband_brackets
 from loratune.strategies.race.run import keyed_grid
 
@@ -179,6 +180,48 @@ def test_asha_stops_weak_configs_after_epoch_one(rows):
     stopped = [s for s in result.trace if not s.full]
     assert stopped and result.epochs == 3 * 18 - 2 * len(stopped)
     assert run_strategy(SuccessiveHalving(budget_epochs=20), rows, seed=0).epochs <= 20
+
+
+def test_asha_keeps_a_trial_only_within_the_top_third_at_epoch_one(rows):
+    """Optuna's SuccessiveHalvingPruner rule, checked from outside: with one worker each trial
+    competes with the epoch-1 values of the trials before it, itself included."""
+    grid = keyed_grid(rows)
+    seen: list[float] = []
+    for step in run_strategy(SuccessiveHalving(), rows, seed=0).trace:
+        value = float(grid[step.config]["curve"][0])
+        competing = sorted([*seen, value], reverse=True)
+        assert step.full == (value >= competing[max(len(competing) // 3 - 1, 0)])
+        seen.append(value)
+
+
+def _asha_on(rows: list[dict[str, Any]]) -> tuple[SuccessiveHalving, list[Any]]:
+    strategy = SuccessiveHalving()
+    space = space_from_grid(rows)
+    strategy.reset(space, seed=0)
+    return strategy, space.configs()
+
+
+def test_asha_counts_a_running_trials_rung_value(rows):
+    """As published (and as Optuna's pruner does), a value counts at its rung as soon as it is
+    reported, before its trial finishes: with fewer than eta values a trial must be the best."""
+    strategy, configs = _asha_on(rows)
+    assert strategy.on_epoch(configs[0], 0, 0.9)  # still running: not in the history
+    assert not strategy.on_epoch(configs[1], 0, 0.5)
+    assert strategy.on_epoch(configs[2], 0, 0.95)
+
+
+def test_asha_counts_finished_trials_it_did_not_run(rows):
+    """Trials of another process on a shared study appear only in the history: each is
+    replayed into the pruner's study, every rung it reached included."""
+    strategy, configs = _asha_on(rows)
+    grid = keyed_grid(rows)
+    done = sorted(configs, key=lambda c: -grid[config_key(c)]["curve"][0])[:2]
+    strategy.tell([Observation(c, replayed_result(grid[config_key(c)], 3)) for c in done])
+    best = grid[config_key(done[0])]["curve"][0]
+    new, newer = [c for c in configs if c not in done][:2]
+    assert not strategy.on_epoch(new, 0, best - 0.01)
+    assert strategy.on_epoch(new, 1, 0.0)  # epoch 2 is no rung
+    assert strategy.on_epoch(newer, 0, best)
 
 
 def test_early_stop_rule_is_a_two_proportion_test():

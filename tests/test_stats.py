@@ -179,3 +179,18 @@ def test_paired_difference_counts_only_disagreements() -> None:
     assert stats.paired_difference("101", "101").p == 1.0
     with pytest.raises(LoratuneError):
         stats.paired_difference("10", "1")
+
+
+def test_wilson_interval_known_answer() -> None:
+    # 8 of 10 at 95%: centre (p + z^2/2n) / (1 + z^2/n), half-width z sqrt(pq/n + z^2/4n^2) / (...)
+    assert stats.wilson(8, 10) == pytest.approx((0.4902, 0.9433), abs=1e-4)
+    low, high = stats.wilson(0, 20)
+    assert low == 0.0 and 0 < high < 0.2  # sound at 0, where the normal interval collapses
+    assert stats.wilson(0, 0) == (0.0, 1.0)  # nothing measured: nothing known
+
+
+def test_one_wilson_for_the_race_and_the_model_card() -> None:
+    from loratune.deploy.card import wilson as card_wilson
+    from loratune.strategies.race.compare import wilson as race_wilson
+
+    assert card_wilson is stats.wilson and race_wilson is stats.wilson

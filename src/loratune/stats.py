@@ -229,6 +229,15 @@ def paired_difference(hits_a: str, hits_b: str) -> PairedDifference:
     return PairedDifference(a_only, b_only, len(hits_a), p)
 
 
+def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of `successes` in `n` (`scipy.stats.binomtest(...).proportion_ci`):
+    sound near 0 and 1, unlike the normal one. With n = 0 nothing is known: (0, 1)."""
+    if n == 0:
+        return (0.0, 1.0)
+    ci = sps.binomtest(successes, n).proportion_ci(confidence_level=level, method="wilson")
+    return (float(ci.low), float(ci.high))
+
+
 def regret(picked_value: float, best_value: float) -> float:
     """Accuracy lost by the pick against the best known: best - picked, never below 0."""
     picked, best = float(picked_value), float(best_value)
@@ -363,4 +372,5 @@ __all__ = [
     "regret",
     "regret_summary",
     "speedup",
+    "wilson",
 ]

@@ -13,7 +13,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from scipy.stats import binomtest
+from loratune.stats import wilson
 
 CARD_FILE = "README.md"
 REPRODUCE_SPACE = "reproduce.toml"
@@ -28,12 +28,6 @@ _SPACE_FIXED = (
     "max_length",
     "target_modules",
 )
-
-
-def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of k successes in n: sound near 0 and 1, unlike the normal one."""
-    ci = binomtest(k, n).proportion_ci(confidence_level=level, method="wilson")
-    return float(ci.low), float(ci.high)
 
 
 def _accuracy_line(acc: float | None, n: int | None) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
+from loratune.stats import wilson as wilson  # re-exported: the race tables read it here
 from loratune.strategies.race.run import RunResult
 
 Runs = Mapping[tuple[str, int], RunResult]  # (grid label, seed) -> result
@@ -85,14 +86,6 @@ def regret_vs(reference: Runs, runs: Runs) -> dict[str, float]:
     95% bootstrap interval (> 0: worse than the reference)."""
     keys = sorted(set(reference) & set(runs))
     return mean_ci([runs[k].regret - reference[k].regret for k in keys])
-
-
-def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a success rate (`scipy.stats.binomtest`)."""
-    if n == 0:
-        return (0.0, 1.0)
-    ci = sps.binomtest(successes, n).proportion_ci(confidence_level=level, method="wilson")
-    return (float(ci.low), float(ci.high))
 
 
 def random_pick_curve(

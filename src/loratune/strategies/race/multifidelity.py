@@ -3,6 +3,11 @@
 The resource is the training epoch; a config's validation accuracy after epoch r stands in
 for its final accuracy when deciding whether to spend more on it. Both stop weak configs after
 epoch 1 using the recorded learning curve (`on_epoch`).
+
+ASHA's decision is Optuna's `SuccessiveHalvingPruner`. Hyperband stays written here: Optuna's
+`HyperbandPruner` only prunes (each trial is routed to one bracket of stopping-only successive
+halving and runs on from epoch 0), while this Hyperband runs synchronous rungs that wait for
+all their results and retrains the promoted configs from scratch for the next rung's epochs.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import optuna
 
 from loratune.errors import LoratuneError
 from loratune.space import Config, config_key
@@ -132,14 +139,19 @@ class Hyperband(Strategy):
 
 
 class SuccessiveHalving(Strategy):
-    """Asynchronous successive halving (ASHA, Li et al. 2020), stopping variant.
+    """Asynchronous successive halving (ASHA, Li et al. 2020), stopping variant, decided by
+    Optuna's `SuccessiveHalvingPruner`.
 
-    Configs are tried in an order fixed by the seed. At each rung (epochs 1, eta, eta^2, ...
-    below the last epoch) a trial goes on only if its validation accuracy is within the top
-    1/eta of every value recorded at that rung so far, itself included; with fewer than eta
-    values it must be the best. This is Optuna's SuccessiveHalvingPruner rule. The search
-    stops at `budget_epochs` (a new trial starts only if it could train to the end) or when
-    the grid is exhausted.
+    Configs are tried in an order fixed by the seed. Each search owns an in-memory Optuna study
+    with the pruner (min_resource 1 epoch, reduction_factor eta, no bootstrap): a running trial
+    reports its validation accuracy after each epoch (step = epochs trained) and is stopped when
+    the pruner says so. At each rung (epochs 1, eta, eta^2, ... below the last epoch) a trial
+    goes on only if its value is within the top 1/eta of every value recorded at that rung so
+    far, itself included; with fewer than eta values it must be the best. A value counts from
+    the moment its trial reaches the rung, also while that trial still runs (ASHA as
+    published); finished trials this search did not run (another process on a shared study)
+    are replayed into the study when they first appear. The search stops at `budget_epochs`
+    (a new trial starts only if it could train to the end) or when the grid is exhausted.
     """
 
     name = "asha"
@@ -154,7 +166,15 @@ class SuccessiveHalving(Strategy):
         perm = self._rng().permutation(len(self.configs))
         self._order = [self.configs[i] for i in perm]
         self._max = max_epochs(self.configs)
-        self._rungs = {self.eta**k for k in range(self._max) if self.eta**k < self._max}
+        self._study = optuna.create_study(
+            direction="maximize",
+            sampler=optuna.samplers.RandomSampler(seed=self.seed),  # never asked: no params
+            pruner=optuna.pruners.SuccessiveHalvingPruner(
+                min_resource=1, reduction_factor=self.eta, min_early_stopping_rate=0
+            ),
+        )
+        self._running: dict[str, optuna.trial.Trial] = {}  # by config key, until finished
+        self._seen: set[str] = set()  # keys the study knows
 
     def _next(self, history: Sequence[Observation]) -> Answer:
         # A running trial may still spend its every epoch: count it so.
@@ -165,10 +185,34 @@ class SuccessiveHalving(Strategy):
         return next((c for c in self._order if config_key(c) not in taken), None)
 
     def on_epoch(self, config: Config, epoch: int, val_acc: float) -> bool:
-        epochs = epoch + 1
-        if epochs not in self._rungs:
-            return True
-        competing = [v for o in self.history if (v := o.val_at(epochs)) is not None]
-        competing = sorted([*competing, val_acc], reverse=True)
-        k = max(len(competing) // self.eta - 1, 0)
-        return val_acc >= competing[k]
+        self._sync(self.history)
+        key = config_key(config)
+        if key not in self._running:
+            self._running[key] = self._study.ask()
+            self._seen.add(key)
+        return not self._report(self._running[key], epoch + 1, val_acc)
+
+    def _report(self, trial: optuna.trial.Trial, epochs: int, val_acc: float) -> bool:
+        """Report one epoch's value; True when the pruner stops the trial at this rung. The
+        last epoch is no rung: the trial has nothing left to stop."""
+        trial.report(val_acc, step=epochs)
+        return epochs < self._max and trial.should_prune()
+
+    def _sync(self, history: Sequence[Observation]) -> None:
+        """Close the study's trials that finished; replay finished ones it never saw."""
+        for obs in history:
+            key = config_key(obs.config)
+            trial = self._running.pop(key, None)
+            if trial is None and key not in self._seen and obs.result is not None:
+                trial = self._study.ask()
+                for e, value in enumerate(obs.result.curve):
+                    self._report(trial, e + 1, float(value))  # records every rung it reached
+            self._seen.add(key)
+            if trial is None:
+                continue
+            if obs.result is None:
+                self._study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            elif obs.result.stopped_early:
+                self._study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            else:
+                self._study.tell(trial, obs.result.accuracy)
