@@ -192,6 +192,13 @@ BAD: list[tuple[str, list[str], str]] = [
     ("CPU with an index", [*SWEEP, "--device", "cpu:1"], "unknown device"),
     ("unknown model", [*SWEEP, "--model", "nosuch"], "unknown model"),
     ("unknown domain", ["sweep", "--domain", "nowhere", *TINY], "unknown domain"),
+    ("unknown metric", [*SWEEP, "--metric", "bleu"], "unknown metric 'bleu'"),
+    ("metric not for the task's kind", [*AUTOTUNE, "--metric", "token_f1"], "does not apply"),
+    (
+        "resume with another metric",
+        [*SWEEP, "--study", "s1", "--resume", "--metric", "val_loss"],
+        "metric",
+    ),
     ("neither domain nor data", ["sweep", *TINY], "--domain"),
     ("--val-data with a domain", [*SWEEP, "--val-data", "{dir}/d_train.csv"], "--val-data"),
     ("--out is a file", [*AUTOTUNE, "--out", "{dir}/space.toml"], "--out"),

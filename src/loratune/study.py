@@ -1,10 +1,12 @@
 """The durable record of every trial: an Optuna study (SQLite by default, any Optuna storage URL).
 
 Each trial holds the grid parameters as Optuna params, its validation accuracy as its value
-(the number every decision reads), the early-stopping check's learning curve as intermediate
-values, and in user attributes the full config, exact validation counts, the other
-measurements, provenance, and test accuracy where it was measured (a ground-truth grid, or
-the pick of an autotune, scored once at the end): never the value. Records are written when
+(the number every decision reads; a study tuned for another metric, named in its `metric`
+user attribute, holds that metric's score, `tasks.metrics`), the early-stopping check's
+learning curve as intermediate values, and in user attributes the full config, exact
+validation counts, the other measurements, provenance, and test accuracy where it was
+measured (a ground-truth grid, or the pick of an autotune, scored once at the end): never
+the value. Records are written when
 a trial starts (RUNNING), so an interrupted sweep shows what was in flight, and are final
 once told.
 """
@@ -25,6 +27,7 @@ from loratune.claims import HEARTBEAT_ATTR, claim_trial, fail_stale
 from loratune.errors import LoratuneError
 from loratune.jsonl import jsonl_objects, read_utf8
 from loratune.space import Config, Space, config_key
+from loratune.tasks import get_metric
 
 DEFAULT_STORAGE = "sqlite:///loratune.db"
 # Protocol 2: validation decides, test only reports (see docs/protocol.md). Rows recorded
@@ -54,6 +57,19 @@ class TrialRecord:
     def test_accuracy(self) -> float | None:
         """Test accuracy where it was measured (ground truth, or autotune's pick); else None."""
         v = self.metrics.get("test_accuracy")
+        return None if v is None else float(v)
+
+    @property
+    def metric(self) -> str:
+        """The metric the trial's value scores (`tasks.metrics`); accuracy where unrecorded."""
+        return str(self.metrics.get("metric") or "accuracy")
+
+    @property
+    def test_score(self) -> float | None:
+        """The metric's test score where it was measured (test accuracy for accuracy)."""
+        if self.metric == "accuracy":
+            return self.test_accuracy
+        v = self.metrics.get("test_score")
         return None if v is None else float(v)
 
     @property
@@ -348,38 +364,54 @@ def export_rows(study: optuna.Study) -> list[dict[str, Any]]:
         if r.state == "running":
             continue
         c, m = r.config, r.metrics
-        rows.append(
-            {
-                "timestamp": r.attrs["completed"] or m.get("started"),
-                "domain": r.attrs.get("domain"),
-                "rank": c.rank,
-                "alpha": c.alpha,
-                "weight_decay": c.weight_decay,
-                "learning_rate": c.learning_rate,
-                "accuracy": r.accuracy,  # validation accuracy: the trial's value
-                "validation_accuracy": r.accuracy,
-                "test_accuracy": m.get("test_accuracy"),
-                "latency": m.get("latency"),
-                "cost": m.get("cost"),
-                "device": m.get("device"),
-                "training_time_seconds": m.get("training_time_seconds"),
-                "status": r.state,
-                "error": m.get("error"),
-                "model": r.attrs.get("model"),
-                "study": study.study_name,
-                "trial": r.number,
-                "config": c.to_dict(),
-                "curve": list(r.curve),
-                **{
-                    k: v
-                    for k, v in m.items()
-                    if k not in ("config_key", "error", "started", "test_accuracy")
-                    and k not in ("latency", "cost", "device", "training_time_seconds")
-                },
-                "provenance": r.attrs.get("provenance"),
-            }
-        )
+        row = {
+            "timestamp": r.attrs["completed"] or m.get("started"),
+            "domain": r.attrs.get("domain"),
+            "rank": c.rank,
+            "alpha": c.alpha,
+            "weight_decay": c.weight_decay,
+            "learning_rate": c.learning_rate,
+            "accuracy": r.accuracy,  # validation accuracy: the trial's value
+            "validation_accuracy": r.accuracy,
+            "test_accuracy": m.get("test_accuracy"),
+            "latency": m.get("latency"),
+            "cost": m.get("cost"),
+            "device": m.get("device"),
+            "training_time_seconds": m.get("training_time_seconds"),
+            "status": r.state,
+            "error": m.get("error"),
+            "model": r.attrs.get("model"),
+            "study": study.study_name,
+            "trial": r.number,
+            "config": c.to_dict(),
+            "curve": list(r.curve),
+            **{
+                k: v
+                for k, v in m.items()
+                if k not in ("config_key", "error", "started", "test_accuracy")
+                and k not in ("latency", "cost", "device", "training_time_seconds")
+            },
+            "provenance": r.attrs.get("provenance"),
+        }
+        rows.append(row if r.metric == "accuracy" else _metric_row(row, r))
     return rows
+
+
+def _metric_row(row: dict[str, Any], r: TrialRecord) -> dict[str, Any]:
+    """A row of a trial tuned for another metric than accuracy: `metric` names it, `value` is
+    the study's value (its score: higher is better), `validation_<metric>` and `test_<metric>`
+    its values, and `accuracy`/`validation_accuracy` stay accuracy (from the exact counts)."""
+    metric = get_metric(r.metric)
+    correct, total = r.metrics.get("val_correct"), r.metrics.get("val_total")
+    accuracy = correct / total if isinstance(correct, int) and total else None
+    row.update(accuracy=accuracy, validation_accuracy=accuracy)
+    return {
+        **row,
+        "metric": metric.name,
+        "value": r.accuracy,
+        f"validation_{metric.name}": metric.value_of(r.accuracy),
+        f"test_{metric.name}": metric.value_of(r.test_score),
+    }
 
 
 _DOC_FIELDS = ("timestamp", "domain", "rank", "alpha", "weight_decay", "learning_rate")
@@ -451,16 +483,20 @@ def _frozen(
     if row["status"] == "failed" and not row.get("error"):
         return None  # an interruption: run it again rather than import it
     params = params_of(space, config)
-    attrs = {k: v for k, v in row.items() if k not in _DOC_FIELDS + _ROW_ONLY}
+    # A row of another metric than accuracy carries its value apart (`_metric_row`).
+    metric = row.get("metric")
+    extra = ("value", f"validation_{metric}", f"test_{metric}") if metric else ()
+    attrs = {k: v for k, v in row.items() if k not in _DOC_FIELDS + _ROW_ONLY + extra}
     attrs.update(config=config.to_dict(), config_key=key, provenance=row.get("provenance"))
     if attrs.get("error") is None:
         attrs.pop("error", None)
     # Optuna needs a start time on a finished trial: a row without one is dated now.
     when = datetime.fromisoformat(row["timestamp"]) if row.get("timestamp") else datetime.now()
     complete = row["status"] == "complete"
-    value = float(row["accuracy"]) if complete else None
+    key = "value" if metric else "accuracy"
+    value = float(row[key]) if complete else None
     if value is not None and not math.isfinite(value):
-        raise LoratuneError(f"accuracy {row['accuracy']!r} is not a finite number")
+        raise LoratuneError(f"{key} {row[key]!r} is not a finite number")
     state = optuna.trial.TrialState.COMPLETE if complete else optuna.trial.TrialState.FAIL
     curve = [float(v) for v in row.get("curve") or []]
     return optuna.trial.FrozenTrial(

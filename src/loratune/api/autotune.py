@@ -53,8 +53,9 @@ def autotune(
 
     `spec` is a `JobSpec`, or the domain, with the spec's fields as keywords
     (`autotune("customer_support", model="tiny-llama", explore=6)`).
-    Every decision reads validation accuracy only: the predictor's targets, the configs to
-    verify, the pick. The test split is read once, at the end, for the pick alone.
+    Every decision reads validation only, by the spec's `metric` (accuracy unless given): the
+    predictor's targets, the configs to verify, the pick. The test split is read once, at the
+    end, for the pick alone. Early stopping applies to proportion metrics only (see `_strategy`).
     With `early_stop`, a trial (explored or verified) stops after its first epoch when its
     check accuracy is clearly below the best first-epoch accuracy so far (`EarlyStop`);
     it still informs the predictor but is never the pick.
@@ -123,13 +124,17 @@ def _strategy(job: Job, pruner: _Pruner, adapters: Path) -> tuple[Strategy, Stud
     spec = job.spec
     budget = spec.budget
     n_check = min(N_CHECK, len(job.task.validation))
+    # The epoch-1 rule is a two-proportion z-test: it holds for a proportion of examples right
+    # (accuracy, exact match), not for an F1 or a loss, whose spread on the check subset it
+    # cannot know. For those, early stopping is off and every trial runs all its epochs.
+    early_stop = budget.early_stop and job.metric.proportion
     strategy: Strategy
     if budget.strategy == registry.DEFAULT_STRATEGY:
-        pruner.rule = EarlyStop(n_val=n_check) if budget.early_stop else None
+        pruner.rule = EarlyStop(n_val=n_check) if early_stop else None
         strategy = Autotune(budget.explore, budget.verify, budget.rule)
     else:
         setting = registry.Setting(
-            job.space, budget.explore, budget.verify, budget.early_stop, n_check, None, job.domain
+            job.space, budget.explore, budget.verify, early_stop, n_check, None, job.domain
         )
         strategy = registry.entry(budget.strategy, setting).make()
     strategy.reset(job.space, spec.seed)

@@ -6,6 +6,7 @@ costs a second, not a model load, and never touches recorded trials.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from loratune.study import (
     records,
     study_name,
 )
-from loratune.tasks import Task, get_task
+from loratune.tasks import Metric, Task, get_task, task_metric
 from loratune.trainer.loop import EpochCallback
 
 
@@ -67,6 +68,11 @@ class Job:
     @property
     def space(self) -> Space:
         return self.spec.grid
+
+    @property
+    def metric(self) -> Metric:
+        """What validation decides by: the task carries it to every executor and worker."""
+        return task_metric(self.task)
 
     @property
     def seed(self) -> int:
@@ -152,6 +158,9 @@ def prepare_job(
         val_data=t.val_data,
         test_data=t.test_data,
     )
+    if spec.metric is not None:  # the task checks that the metric applies to its kind
+        task = dataclasses.replace(task, metric=spec.metric)
+    metric = task_metric(task).name
     described = task.describe()
     label = t.domain or task.name
     sp = spec.grid
@@ -184,6 +193,15 @@ def prepare_job(
             "resume it with that seed, or use --study NAME for a new one"
         )
     existing = records(st)
+    # A study records its metric; one from before metrics were objects was tuned for accuracy.
+    recorded_metric = st.user_attrs.get("metric") or ("accuracy" if existing else None)
+    if recorded_metric not in (None, metric):
+        raise LoratuneError(
+            f"study {name!r} was tuned for --metric {recorded_metric}: resume it with that "
+            "metric, or use --study NAME for a new one"
+        )
+    if st.user_attrs.get("metric") is None:
+        st.set_user_attr("metric", metric)
     if existing and not spec.resume:
         raise LoratuneError(
             f"study {name!r} already has {len(existing)} trials: pass --resume to continue it, "

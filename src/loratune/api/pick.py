@@ -17,6 +17,7 @@ from loratune.api.context import Job
 from loratune.errors import LoratuneError
 from loratune.results import Validation
 from loratune.study import TrialRecord
+from loratune.tasks import get_metric
 
 PICK_ATTR = "pick_test"  # study attribute: the pick's trial number and its test counts
 
@@ -29,8 +30,12 @@ def runs_dir(study: str) -> Path:
 
 
 def validation_score(r: TrialRecord) -> Fraction:
-    """Exact validation accuracy from the recorded counts (float only where counts are absent)."""
+    """Exact validation accuracy from the recorded counts (float only where counts are absent).
+    A trial tuned for another metric is ranked by that metric's recorded score: no exact
+    counts exist for an F1 or a loss."""
     correct, total = r.metrics.get("val_correct"), r.metrics.get("val_total")
+    if r.metric != "accuracy":
+        return Fraction(r.accuracy or 0.0)
     if isinstance(correct, int) and isinstance(total, int) and total > 0:
         return Fraction(correct, total)
     return Fraction(r.accuracy or 0.0)
@@ -60,6 +65,8 @@ def test_pick(job: Job, pick: TrialRecord, adapters: Path) -> dict[str, Any]:
             "test_total": pick.metrics.get("test_total"),
             "test_seconds": 0.0,
         }
+        if pick.metric != "accuracy":
+            ev["test_score"] = pick.test_score
     else:
         folder = adapter_folder(adapters, pick.number)
         result = job.get_backend().test(pick.config, folder)
@@ -69,6 +76,8 @@ def test_pick(job: Job, pick: TrialRecord, adapters: Path) -> dict[str, Any]:
             "test_total": result.total,
             "test_seconds": result.seconds,
         }
+        if result.score is not None:  # the metric's test score, where it is not accuracy
+            ev["test_score"] = result.score
     stored = {"trial": pick.number, "config_key": pick.metrics.get("config_key"), **ev}
     job.study.set_user_attr(PICK_ATTR, stored)
     return stored
@@ -130,6 +139,8 @@ def card_adapter(
         test_correct=tested.get("test_correct"),
         test_total=tested.get("test_total"),
     )
+    if "test_score" in tested and meta.get("metric"):
+        meta[f"test_{meta['metric']}"] = _value(str(meta["metric"]), tested["test_score"])
     write_meta(folder, meta)
     speed = validation.speedup if validation is not None else None
     write_model_card(
@@ -141,3 +152,8 @@ def card_adapter(
             "speedup_source": speed.source if speed is not None else None,
         },
     )
+
+
+def _value(metric: str, score: float | None) -> float | None:
+    """A recorded score as the metric's value (a loss positive again)."""
+    return get_metric(metric).value_of(score)

@@ -22,7 +22,7 @@ from loratune.space import Space, load_space
 from loratune.strategies.autotune import VerifyRule
 from loratune.strategies.registry import DEFAULT_STRATEGY, check_name
 from loratune.study import Storage
-from loratune.tasks import N_TEST, N_TRAIN, N_VAL
+from loratune.tasks import METRICS, N_TEST, N_TRAIN, N_VAL
 
 DEFAULT_EXPLORE = 12
 DEFAULT_VERIFY = 5
@@ -126,8 +126,13 @@ class JobSpec:
     out: str | Path | None = None
     report: bool = True
     backend: BackendOptions = field(default_factory=BackendOptions)
+    # What validation decides by (`tasks.metrics`); None: the task's default, accuracy. Whether
+    # it applies to the task's kind is checked once the task is read (`prepare_job`).
+    metric: str | None = None
 
     def __post_init__(self) -> None:
+        if self.metric is not None:
+            METRICS.lookup(self.metric)
         if self.kind not in ("autotune", "sweep"):
             raise LoratuneError(f"unknown job kind {self.kind!r}: autotune or sweep")
         if self.save is not None and self.save not in SAVE_RULES:

@@ -54,6 +54,8 @@ def sweep(
         # A sweep has no verify phase: "verified" keeps the pick's adapter in adapters/.
         kept = keep_adapters(adapters, target, best, [best], recs, spec.keep)
         if kept is not None and kept.is_dir():
-            tested = {"test_accuracy": best.test_accuracy}
+            tested: dict[str, Any] = {"test_accuracy": best.test_accuracy}
+            if best.metric != "accuracy":
+                tested["test_score"] = best.test_score
             card_adapter(kept, job.study.study_name, best.number, tested, None)
     return records(job.study)

@@ -51,21 +51,22 @@ def _grid_summary(name: str, grid: list[TrialRecord], space: Space | None) -> _G
     """A ground-truth grid: the best test accuracy, and what exhaustive search would pick
     (by validation, as every strategy must) and score on test."""
     ok = [r for r in grid if r.ok]
-    scored = [r for r in ok if r.test_accuracy is not None]
+    # The test score of the grid's metric (accuracy, or the metric it was swept for).
+    scored = [r for r in ok if r.test_score is not None]
     keys = {r.metrics["config_key"] for r in ok}
     complete = space is not None and keys >= {config_key(c) for c in space.configs()}
     exhaustive = pick_best(scored)
-    best = max((r.test_accuracy for r in scored if r.test_accuracy is not None), default=None)
+    best = max((r.test_score for r in scored if r.test_score is not None), default=None)
     summary = GridSummary(
         study=name,
         trials=len(ok),
         complete=complete,
         best_accuracy=best,
-        exhaustive_pick_accuracy=exhaustive.test_accuracy if exhaustive else None,
+        exhaustive_pick_accuracy=exhaustive.test_score if exhaustive else None,
         seconds=sum(charged(r) for r in ok),
         cost=sum(r.metrics.get("cost", 0.0) for r in ok),
     )
-    return _Grid(summary, {r.metrics["config_key"]: r.test_accuracy for r in scored})
+    return _Grid(summary, {r.metrics["config_key"]: r.test_score for r in scored})
 
 
 def validate_study(
@@ -74,6 +75,7 @@ def validate_study(
     """Statistics of an autotune study: predicted vs actual, regret, speedup, cost saved."""
     study = open_study(storage, name, create=False)
     attrs = dict(study.user_attrs)
+    metric = str(attrs.get("metric") or "accuracy")
     recs = records(study)
     ok = [r for r in recs if r.ok]
     if not ok:
@@ -91,8 +93,9 @@ def validate_study(
     if pick is None:
         raise LoratuneError(f"study {name!r} has no trial that ran all its epochs")
     tested = attrs.get(PICK_ATTR) or {}
-    is_tested = tested.get("trial") == pick.number and tested.get("test_accuracy") is not None
-    pick_test = tested["test_accuracy"] if is_tested else None
+    test_key = "test_accuracy" if metric == "accuracy" else "test_score"
+    is_tested = tested.get("trial") == pick.number and tested.get(test_key) is not None
+    pick_test = tested[test_key] if is_tested else None
     picked = Pick(
         config=pick.config.describe(),
         accuracy=pick.accuracy,
@@ -110,9 +113,14 @@ def validate_study(
     grid_name = grid_study or find_grid_study(
         storage, attrs.get("domain", ""), attrs.get("model", ""), attrs.get("space", "")
     )
+    grid_study_ = open_study(storage, grid_name, create=False) if grid_name else None
+    # A grid swept for another metric is no ground truth for this one.
+    same_metric = (
+        grid_study_ is not None and (grid_study_.user_attrs.get("metric") or "accuracy") == metric
+    )
     grid = (
-        _grid_summary(grid_name, records(open_study(storage, grid_name, create=False)), space)
-        if grid_name
+        _grid_summary(str(grid_name), records(grid_study_), space)
+        if grid_study_ is not None and same_metric
         else None
     )
     regret_vs_grid = exhaustive_regret = pick_grid_accuracy = None
@@ -135,7 +143,9 @@ def validate_study(
         stopped_early=sum(not r.full for r in ok),
         verified_stopped_early=len(predicted) - len(verified),
         pick=picked,
-        pick_vs_runner_up=_runner_up(pick, ok),
+        # McNemar's test reads the recorded per-example hits, which are accuracy's: for
+        # another metric the pick is compared with the runner-up by value only (no test).
+        pick_vs_runner_up=_runner_up(pick, ok) if metric == "accuracy" else None,
         spent=spent,
         speedup=_speedup(summary, ok, space, spent, seed),
         prediction=checks.prediction,
@@ -151,6 +161,7 @@ def validate_study(
         warnings=tuple(
             stats.evidence_warnings(checks.prediction, mae_ci=checks.mae_ci95, tests=checks.tests)
         ),
+        metric=metric,
     )
 
 

@@ -56,6 +56,22 @@ NTrain = Annotated[
 ]
 NVal = Annotated[str, typer.Option(help="validation examples (decide the pick), or 'all'")]
 NTest = Annotated[str, typer.Option(help="test examples (read once, to report), or 'all'")]
+MetricOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="what validation decides by: accuracy (default), macro_f1 (classification), "
+        "exact_match or token_f1 (extraction), val_loss, or any registered metric"
+    ),
+]
+
+
+def _scored(metric: str, score: float | None) -> str:
+    """'validation macro-F1 0.812': a recorded score named and shown as the metric's value."""
+    from loratune.tasks import get_metric
+
+    m = get_metric(metric)
+    value = m.value_of(score)
+    return f"{m.title} {'-' if value is None else f'{value:.3f}'}"
 
 
 def _size(name: str, value: str) -> int | None:
@@ -143,6 +159,7 @@ def sweep(
     workers: WorkersOpt = 1,
     gpus_per_trial: GpusOpt = 0.0,
     cpus_per_trial: CpusOpt = 1.0,
+    metric: MetricOpt = None,
 ) -> None:
     """Train configs of a space for real and record every trial."""
     from loratune.api import sweep as run_sweep
@@ -164,6 +181,7 @@ def sweep(
         price_per_hour=price_per_hour,
         save=save,
         out=out,
+        metric=metric,
     )
     with RichProgress(console, "sweep") as progress:
         recs = run_sweep(spec, progress=progress)
@@ -172,7 +190,8 @@ def sweep(
     if ok:
         best = max(ok, key=lambda r: r.accuracy or 0.0)
         console.print(
-            f"best by validation: {best.config.describe()} validation accuracy {best.accuracy:.3f}"
+            f"best by validation: {best.config.describe()} "
+            f"validation {_scored(best.metric, best.accuracy)}"
         )
 
 
@@ -274,6 +293,7 @@ def autotune(
     workers: WorkersOpt = 1,
     gpus_per_trial: GpusOpt = 0.0,
     cpus_per_trial: CpusOpt = 1.0,
+    metric: MetricOpt = None,
 ) -> None:
     """Explore a few configs, predict the whole grid, verify the top few, and report."""
     from loratune.api import autotune as run_autotune
@@ -300,6 +320,7 @@ def autotune(
         price_per_hour=price_per_hour,
         save=save,
         out=out,
+        metric=metric,
     )
     with RichProgress(console, "explore") as progress:
         result = run_autotune(spec, progress=progress)
@@ -307,11 +328,11 @@ def autotune(
     print_validation(console, result.validation)
     b = result.best
     test = result.validation.pick.test_accuracy
+    m = result.validation.metric
     console.print(
         f"[bold]best config:[/bold] {b.config.describe()} "
-        f"validation accuracy {b.accuracy:.3f}, test accuracy "
-        f"{'-' if test is None else f'{test:.3f}'} ({result.validation.pick.phase}, "
-        f"strategy {result.strategy})"
+        f"validation {_scored(m, b.accuracy)}, test {_scored(m, test)} "
+        f"({result.validation.pick.phase}, strategy {result.strategy})"
     )
     if result.adapter_dir is not None:
         folder = result.adapter_dir

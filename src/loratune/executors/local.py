@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -12,8 +11,7 @@ from loratune.space import Config
 from loratune.tasks import Task
 from loratune.trainer import TrialResult, run_trial
 from loratune.trainer.adapters import attached
-from loratune.trainer.evaluate import correct
-from loratune.trainer.loop import EpochCallback, Evaluation, StepCallback
+from loratune.trainer.loop import EpochCallback, Evaluation, StepCallback, evaluate
 
 
 @dataclass
@@ -65,9 +63,8 @@ class LocalExecutor:
         )
 
     def test(self, config: Config, adapter: Path) -> Evaluation:
-        t0 = time.perf_counter()
         with attached(self.base, adapter) as model:
-            hits = correct(
+            ev, _ = evaluate(
                 model,
                 self.base.tokenizer,
                 self.task,
@@ -76,4 +73,4 @@ class LocalExecutor:
                 self.base.autocast,
                 config.max_length,
             )
-        return Evaluation.of(hits, time.perf_counter() - t0)
+        return ev

@@ -10,15 +10,17 @@ from loratune.report.data import ReportData
 from loratune.report.document import Document, Gallery, Image, Para, Section
 from loratune.report.fmt import DASH
 from loratune.report.verdict import headline, verdict, warnings
+from loratune.tasks import get_metric
 
 
 def build(data: ReportData) -> Document:
+    subtitle = f"study {data.study} · space {data.space.name} ({len(data.space)} configs)"
     return Document(
         title=f"loratune autotune: {data.domain} on {data.model}",
-        subtitle=f"study {data.study} · space {data.space.name} ({len(data.space)} configs)",
+        subtitle=subtitle + _metric_subtitle(data.validation.metric),
         headline=headline(data),
         sections=[
-            Section("Verdict", [Para(s) for s in verdict(data)]),
+            Section("Verdict", [Para(s) for s in [*_metric_note(data), *verdict(data)]]),
             Section("Read this first", [warnings(data)]),
             Section("Predicted vs actual (verified configs)", tables.verified_table(data)),
             Section("Statistics of the predictions", tables.statistics(data)),
@@ -29,6 +31,26 @@ def build(data: ReportData) -> Document:
         ],
         footer=_footer(data),
     )
+
+
+def _metric_subtitle(name: str) -> str:
+    """An accuracy report reads as it always did; another metric is named at the top."""
+    return "" if name == "accuracy" else f" · metric: validation {get_metric(name).title}"
+
+
+def _metric_note(data: ReportData) -> list[str]:
+    """What the numbers below mean when the study was tuned for another metric than accuracy."""
+    if data.validation.metric == "accuracy":
+        return []
+    m = get_metric(data.validation.metric)
+    negated = "" if m.higher_is_better else ", negated (lower is better: decisions maximise -loss)"
+    stop = "applied as for accuracy" if m.proportion else "was off (its z-test is for proportions)"
+    return [
+        f"Tuned for {m.title} ({m.name}): every decision read validation {m.title}; every number "
+        f"labelled accuracy below is {m.title}{negated}, and the pick's test figure is its test "
+        f"{m.title}. Early stopping {stop}; the pick is not tested against the runner-up "
+        "(McNemar's test needs accuracy's per-example hits)."
+    ]
 
 
 def _plots(data: ReportData) -> Gallery:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from loratune.errors import LoratuneError
+from loratune.registry import Registry
 from loratune.space import Space
 from loratune.strategies.race.autotune import GridRows, SurrogateFit
 from loratune.strategies.race.base import Strategy
@@ -60,42 +61,41 @@ class Entry:
 
 
 Builder = Callable[[Setting], Entry | None]
-_BUILDERS: dict[str, Builder] = {}
+BUILDERS: Registry[Builder] = Registry("strategy")
 
 
 def register(name: str) -> Callable[[Builder], Builder]:
-    """Register `builder` under `name` (a later registration of the name replaces it)."""
+    """Register `builder` under `name` (a name is taken once)."""
 
     def add(builder: Builder) -> Builder:
-        _BUILDERS[name] = builder
-        return builder
+        return BUILDERS.add(name, builder)
 
     return add
 
 
 def unregister(name: str) -> None:
-    _BUILDERS.pop(name, None)
+    """Remove a strategy (for tests that register one of their own); no error if absent."""
+    if name in BUILDERS:
+        BUILDERS.remove(name)
 
 
 def names() -> list[str]:
     """Every registered name, in registration order."""
-    return list(_BUILDERS)
+    return list(BUILDERS)
 
 
 def check_name(name: str) -> None:
-    if name not in _BUILDERS:
-        raise LoratuneError(f"unknown strategy {name!r}: use one of {', '.join(_BUILDERS)}")
+    BUILDERS.lookup(name)
 
 
 def entries(setting: Setting) -> dict[str, Entry]:
     """The strategies that can run in `setting`, in registration order."""
-    built = {name: build(setting) for name, build in _BUILDERS.items()}
+    built = {name: build(setting) for name, build in BUILDERS.items()}
     return {name: entry for name, entry in built.items() if entry is not None}
 
 
 def entry(name: str, setting: Setting) -> Entry:
-    check_name(name)
-    found = _BUILDERS[name](setting)
+    found = BUILDERS.lookup(name)(setting)
     if found is None:
         raise LoratuneError(f"strategy {name!r} cannot run here (it needs other domains' grids)")
     return found

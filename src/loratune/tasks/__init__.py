@@ -19,9 +19,27 @@ from loratune.tasks.base import (
     format_prompt,
     normalise_answer,
 )
+from loratune.tasks.metrics import (
+    DEFAULT_METRIC,
+    METRICS,
+    Metric,
+    Outputs,
+    get_metric,
+    register_metric,
+    task_metric,
+    unregister_metric,
+)
 from loratune.tasks.registry import REGISTRY, register, unregister
 
 __all__ = [
+    "DEFAULT_METRIC",
+    "METRICS",
+    "Metric",
+    "Outputs",
+    "get_metric",
+    "register_metric",
+    "task_metric",
+    "unregister_metric",
     "N_CHECK",
     "N_TEST",
     "N_TRAIN",

@@ -1,8 +1,9 @@
 """Task records shared by the domain generators and user data.
 
 A task is three splits of (prompt, completion) pairs plus how to score them. Classification
-tasks carry their label set (accuracy = the highest-likelihood label is the right one);
-extraction tasks are scored by greedy decoding and a normalised exact match.
+tasks carry their label set (the prediction is the highest-likelihood label); extraction
+tasks are answered by greedy decoding. The metric (`tasks.metrics`) turns the answers into
+one number: accuracy unless the task was given another.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class Task:
     source: str = "generator"
     instruction: str = ""  # the prompt's first line; kept so a saved adapter can be tried
     data_seed: int = 0  # the seed that drew (or split) the examples
+    # The metric tuned for (`tasks.metrics`); empty: the kind's default, accuracy.
+    metric: str = ""
 
     def fingerprint(self) -> str:
         """sha256 of every example of every split: two runs on equal data share it."""
@@ -77,6 +80,7 @@ class Task:
             "n_val": len(self.validation),
             "n_test": len(self.test),
             "data_sha256": self.fingerprint(),
+            "metric": self.metric or "accuracy",
         }
 
     def __post_init__(self) -> None:
@@ -87,6 +91,10 @@ class Task:
         for split, rows in (("train", self.train), ("validation", self.validation)):
             if not rows:
                 raise LoratuneError(f"task {self.name}: the {split} split is empty")
+        if self.metric:
+            from loratune.tasks.metrics import get_metric  # it builds on this module
+
+            get_metric(self.metric, self.kind)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
-"""Accuracy of a (possibly adapted) causal LM on a task split.
+"""A (possibly adapted) causal LM's answers on a task split, scored by the task's metric.
 
 Classification: each prompt runs through the model once; its key/value cache is then
 repeated for every candidate label, so a label costs only its own few tokens, and the
 label with the highest total log-likelihood (EOS included) is the prediction.
-Extraction: greedy decoding, cached, batched, compared after normalisation.
+Extraction: greedy decoding, cached, batched, normalised. A metric that reads the loss
+(`val_loss`) also gets each reference's cross-entropy under the model.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from collections.abc import Iterator, Sequence
 
 import torch
 
-from loratune.tasks import Example, Task, normalise_answer
-from loratune.trainer.batches import left_pad
+from loratune.tasks import Example, Metric, Outputs, Task, normalise_answer, task_metric
+from loratune.tasks.metrics import Answer
+from loratune.trainer.batches import IGNORE, collate, encode_examples, left_pad
 
 
 @contextlib.contextmanager
@@ -297,7 +299,7 @@ def newline_ids(tokenizer: object) -> tuple[int, ...]:
     return tuple(i for i, t in zip(ids, texts, strict=True) if "\n" in t)
 
 
-def correct(
+def answers(
     model: torch.nn.Module,
     tokenizer: object,
     task: Task,
@@ -305,10 +307,11 @@ def correct(
     device: torch.device,
     autocast: bool,
     max_length: int = 192,
-) -> list[bool]:
-    """Whether each of `examples` is answered right, by the task's metric.
+) -> list[Answer]:
+    """(prediction, reference) of each of `examples`, as the task compares them: a label and
+    the gold completion, or a greedy answer and the gold one, both normalised.
 
-    Per-example results let a trial record exact counts, score a subset (the early-stopping
+    Per-example answers let a trial record exact counts, score a subset (the early-stopping
     check) without running it again, and compare two configs on the same examples.
     """
     if not examples:
@@ -329,8 +332,6 @@ def correct(
                         [" " + lab for lab in task.labels], add_special_tokens=False
                     )["input_ids"]  # type: ignore[operator]
                 ]
-                index = {lab: i for i, lab in enumerate(task.labels)}
-                gold = [index.get(e.completion, -1) for e in examples]
                 if len(label_ids) > MAX_SCORED_LABELS:
                     picked = constrained_choice(decoder, prompts, label_ids, pad_id, device)
                 else:
@@ -338,7 +339,9 @@ def correct(
                     batch = max(1, min(32, 512 // len(label_ids)))
                     scores = score_labels(decoder, prompts, label_ids, pad_id, device, batch)
                     picked = scores.argmax(-1).tolist()
-                return [p == g for p, g in zip(picked, gold, strict=True)]
+                return [
+                    (task.labels[p], e.completion) for p, e in zip(picked, examples, strict=True)
+                ]
             answers = tokenizer([" " + e.completion for e in task.train], add_special_tokens=False)[
                 "input_ids"
             ]  # type: ignore[operator]
@@ -348,11 +351,83 @@ def correct(
             )
             texts = tokenizer.batch_decode(gen, skip_special_tokens=True)  # type: ignore[attr-defined]
             return [
-                normalise_answer(t) == normalise_answer(e.completion)
+                (normalise_answer(t), normalise_answer(e.completion))
                 for t, e in zip(texts, examples, strict=True)
             ]
     finally:
         model.train(was_training)
+
+
+@torch.no_grad()
+def reference_nll(
+    model: torch.nn.Module,
+    tokenizer: object,
+    examples: Sequence[Example],
+    device: torch.device,
+    autocast: bool,
+    max_length: int = 192,
+    batch_size: int = 32,
+) -> tuple[list[float], list[int]]:
+    """Each example's summed cross-entropy over its completion and EOS (the tokens training's
+    loss covers), and how many tokens that is."""
+    was_training = model.training
+    model.eval()
+    decoder = Decoder(model)
+    rows = encode_examples(tuple(examples), tokenizer, max_length)
+    nll: list[float] = []
+    tokens: list[int] = []
+    try:
+        for start in range(0, len(rows), batch_size):
+            batch = collate(rows[start : start + batch_size], tokenizer.pad_token_id, device)  # type: ignore[attr-defined]
+            mask = batch["attention_mask"]
+            labels = batch["labels"][:, 1:]
+            where = labels != IGNORE
+            with maybe_autocast(device, autocast):
+                hidden, _ = decoder(batch["input_ids"], mask, (mask.cumsum(-1) - 1).clamp(min=0))
+                # The LM head only where a reference token is predicted, as in training.
+                logits = decoder.head(hidden[:, :-1][where]).float()
+            per_token = torch.nn.functional.cross_entropy(logits, labels[where], reduction="none")
+            sums = torch.zeros(len(labels), device=device).index_add_(
+                0, where.nonzero()[:, 0], per_token
+            )
+            nll += sums.tolist()
+            tokens += where.sum(-1).tolist()
+    finally:
+        model.train(was_training)
+    return nll, tokens
+
+
+def outputs(
+    model: torch.nn.Module,
+    tokenizer: object,
+    task: Task,
+    examples: Sequence[Example],
+    device: torch.device,
+    autocast: bool,
+    max_length: int = 192,
+    metric: Metric | None = None,
+) -> Outputs:
+    """What `metric` (default: the task's) needs of the model on `examples`."""
+    metric = metric or task_metric(task)
+    got = answers(model, tokenizer, task, examples, device, autocast, max_length)
+    if not metric.needs_loss:
+        return Outputs(tuple(got))
+    nll, tokens = reference_nll(model, tokenizer, examples, device, autocast, max_length)
+    return Outputs(tuple(got), tuple(nll), tuple(tokens))
+
+
+def correct(
+    model: torch.nn.Module,
+    tokenizer: object,
+    task: Task,
+    examples: Sequence[Example],
+    device: torch.device,
+    autocast: bool,
+    max_length: int = 192,
+) -> list[bool]:
+    """Whether each of `examples` is answered right (the per-example hits of accuracy)."""
+    got = answers(model, tokenizer, task, examples, device, autocast, max_length)
+    return [p == r for p, r in got]
 
 
 def accuracy(
@@ -364,6 +439,6 @@ def accuracy(
     autocast: bool,
     max_length: int = 192,
 ) -> float:
-    """Fraction of `examples` answered right, by the task's metric."""
+    """Fraction of `examples` answered right."""
     hits = correct(model, tokenizer, task, examples, device, autocast, max_length)
     return sum(hits) / len(hits) if hits else float("nan")

@@ -20,15 +20,15 @@ import torch
 
 from loratune.models import BaseModel
 from loratune.space import Config
-from loratune.tasks import N_CHECK, Example, Task
+from loratune.tasks import N_CHECK, Example, Task, task_metric
 from loratune.trainer import memory
 from loratune.trainer.adapters import write_meta
 from loratune.trainer.batches import collate, encode_examples, length_grouped_batches
-from loratune.trainer.evaluate import Decoder, accuracy, correct, maybe_autocast
+from loratune.trainer.evaluate import Decoder, accuracy, maybe_autocast, outputs
 
 # Called after every optimiser step: (epoch, step, steps_per_epoch, loss).
 StepCallback = Callable[[int, int, int, float], None]
-# Called after every epoch with (epoch, validation accuracy); returning False stops the trial.
+# Called after every epoch with (epoch, validation score); returning False stops the trial.
 EpochCallback = Callable[[int, float], bool]
 
 # Gradient-norm clipping, as in transformers.Trainer's default. Measured on customer_support
@@ -43,28 +43,64 @@ class TrialFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class Evaluation:
-    """One scored split: exact counts (margins compare exactly) and which examples were right."""
+    """One scored split: exact accuracy counts (margins compare exactly), which examples were
+    right, and the score of the task's metric where it is not accuracy (None: accuracy)."""
 
     correct: int
     total: int
     seconds: float
     hits: str  # "1" or "0" per example, in split order
+    score: float | None = None
 
     @property
     def accuracy(self) -> float:
         return self.correct / self.total if self.total else float("nan")
 
+    @property
+    def value(self) -> float:
+        """The score every decision reads: the metric's, or accuracy's."""
+        return self.accuracy if self.score is None else self.score
+
     @classmethod
-    def of(cls, hits: list[bool], seconds: float) -> Evaluation:
-        return cls(sum(hits), len(hits), seconds, "".join("1" if h else "0" for h in hits))
+    def of(cls, hits: list[bool], seconds: float, score: float | None = None) -> Evaluation:
+        return cls(sum(hits), len(hits), seconds, "".join("1" if h else "0" for h in hits), score)
+
+
+def evaluate(
+    model: torch.nn.Module,
+    tokenizer: object,
+    task: Task,
+    examples: tuple[Example, ...],
+    device: torch.device,
+    autocast: bool,
+    max_length: int,
+) -> tuple[Evaluation, Callable[[int], float]]:
+    """Score `examples` by the task's metric; also returns the score of the first n of them
+    (the check subset comes free from the whole split's answers)."""
+    metric = task_metric(task)
+    t0 = time.perf_counter()
+    out = outputs(model, tokenizer, task, examples, device, autocast, max_length, metric)
+    seconds = time.perf_counter() - t0
+    hits = [p == r for p, r in out.answers]
+    # Accuracy is read from the exact counts, as before metrics were objects.
+    score = None if metric.name == "accuracy" else metric.score(metric.compute(out))
+
+    def head(n: int) -> float:
+        # The metric's own compute on the subset: for accuracy exactly correct / n, as before.
+        return metric.score(metric.compute(out.head(n)))
+
+    return Evaluation.of(hits, seconds, score), head
 
 
 @dataclass(frozen=True)
 class TrialResult:
-    """One trial's measures. `accuracy` is validation accuracy, the value every decision reads:
-    the whole validation split after the last epoch, or, for a trial stopped early, the check
-    subset at the epoch it stopped. Test accuracy is set only when the caller asked for it
-    (a ground-truth grid); it never feeds a decision."""
+    """One trial's measures. `accuracy` is the value every decision reads: validation accuracy,
+    or the score of the task's `metric` where it is another (`tasks.metrics`: higher is better,
+    a loss negated; the field keeps its name so recorded grids and the race read unchanged),
+    on the whole validation split after the last epoch, or, for a trial stopped early, on the
+    check subset at the epoch it stopped. `val_correct`/`val_total` are always accuracy's exact
+    counts. Test scores are set only when the caller asked for them (a ground-truth grid); they
+    never feed a decision."""
 
     accuracy: float
     val_correct: int
@@ -95,10 +131,14 @@ class TrialResult:
     test_total: int | None = None
     test_seconds: float = 0.0
     test_hits: str | None = None
+    metric: str = "accuracy"
+    test_score: float | None = None  # the metric's score on the test split (not accuracy)
 
     def metrics(self) -> dict[str, object]:
-        """What a study stores of the trial beside its value (the curve goes in separately)."""
-        return {k: v for k, v in self.__dict__.items() if k != "curve"}
+        """What a study stores of the trial beside its value (the curve goes in separately).
+        An accuracy trial stores exactly what it stored before metrics were objects."""
+        skip = {"curve"} | ({"metric", "test_score"} if self.metric == "accuracy" else set())
+        return {k: v for k, v in self.__dict__.items() if k not in skip}
 
 
 def lora_config(config: Config) -> object:
@@ -174,12 +214,10 @@ def run_trial(
         steps_per_epoch = math.ceil(len(rows) / config.batch_size)
         schedule = _warmup_linear(optim, steps_per_epoch * config.epochs)
 
-        def score(examples: tuple[Example, ...]) -> Evaluation:
-            t0 = time.perf_counter()
-            hits = correct(
+        def score(examples: tuple[Example, ...]) -> tuple[Evaluation, Callable[[int], float]]:
+            return evaluate(
                 causal, tok, task, examples, base.device, base.autocast, config.max_length
             )
-            return Evaluation.of(hits, time.perf_counter() - t0)
 
         curve: list[float] = []
         losses: list[float] = []
@@ -213,21 +251,20 @@ def run_trial(
             losses.append(epoch_loss / len(batches))
             last = epoch == config.epochs - 1
             if last:
-                final = score(task.validation)
+                final, head = score(task.validation)
                 # The check subset is the split's first examples: its score comes free.
-                sub = final.hits[: len(check)]
-                curve.append(sub.count("1") / len(sub))
+                curve.append(head(len(check)))
                 check_seconds.append(final.seconds)
             else:
-                final = score(check)
-                curve.append(final.accuracy)
+                final, _ = score(check)
+                curve.append(final.value)
                 check_seconds.append(final.seconds)
             if on_epoch is not None and not on_epoch(epoch, curve[-1]) and not last:
                 stopped = True
                 break
         assert final is not None
         if evaluate_test and not stopped and task.test:
-            test = score(task.test)
+            test, _ = score(task.test)
         if save_adapter:
             with warnings.catch_warnings():
                 # PEFT looks for the base model's config.json in the GGUF wheel's folder and
@@ -249,7 +286,7 @@ def run_trial(
     eval_seconds = sum(check_seconds)
     charged = setup + train_seconds + eval_seconds
     result = TrialResult(
-        accuracy=final.accuracy,
+        accuracy=final.value,
         val_correct=final.correct,
         val_total=final.total,
         curve=curve,
@@ -278,6 +315,8 @@ def run_trial(
         test_total=test.total if test else None,
         test_seconds=test.seconds if test else 0.0,
         test_hits=test.hits if test else None,
+        metric=task_metric(task).name,
+        test_score=test.score if test else None,
     )
     if save_adapter:
         write_meta(save_adapter, adapter_meta(base, task, config, result))
@@ -288,7 +327,7 @@ def adapter_meta(
     base: BaseModel, task: Task, config: Config, result: TrialResult
 ) -> dict[str, object]:
     """What `loratune.json` beside a saved adapter holds (see `trainer.adapters`)."""
-    return {
+    meta: dict[str, object] = {
         "model": base.name,
         "config": config.to_dict(),
         "task": task.describe(),
@@ -299,8 +338,17 @@ def adapter_meta(
         "test_accuracy": result.test_accuracy,
         "stopped_early": result.stopped_early,
     }
+    if result.metric != "accuracy":  # the value is the metric's score; accuracy from counts
+        metric = task_metric(task)
+        meta.update(
+            validation_accuracy=result.val_correct / result.val_total,
+            metric=metric.name,
+            **{f"validation_{metric.name}": metric.value_of(result.accuracy)},
+        )
+    return meta
 
 
+# Not get_linear_schedule_with_warmup (step/warm: lr 0 at step 0): every recorded grid used this.
 def _warmup_linear(optim: torch.optim.Optimizer, total: int) -> torch.optim.lr_scheduler.LambdaLR:
     """10% linear warm-up then linear decay to zero: the usual short-run LoRA schedule."""
     warm = max(1, total // 10)
