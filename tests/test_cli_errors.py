@@ -185,6 +185,7 @@ BAD: list[tuple[str, list[str], str]] = [
     ("unknown save rule (sweep)", [*SWEEP, "--save", "bogus"], "--save"),
     ("explore below 2", [*AUTOTUNE, "--explore", "1"], "--explore"),
     ("verify below 1", [*AUTOTUNE, "--verify", "0"], "--verify"),
+    ("separate of 1", [*AUTOTUNE, "--separate", "1"], "--separate"),
     ("verify larger than the grid", [*AUTOTUNE, "--explore", "2", "--verify", "5"], "grid"),
     ("unknown device", [*SWEEP, "--device", "tpu"], "unknown device"),
     ("CUDA device index", [*SWEEP, "--device", "cuda:99"], "CUDA"),

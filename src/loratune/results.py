@@ -143,6 +143,44 @@ class Validation:
 
 
 @dataclass(frozen=True)
+class Separation:
+    """The noise-aware last step (`--separate K`): the top K configs by validation, and
+    whether another training seed told the pick apart from the runner-up.
+
+    `correct` and `total` are each config's validation counts pooled over the seeds it was
+    trained with (one seed when nothing was spent); `pick` indexes the pooled best."""
+
+    configs: tuple[str, ...]  # Config.describe(), in the validation order of the first seed
+    correct: tuple[int, ...]
+    total: tuple[int, ...]
+    p_before: float | None  # McNemar, pick vs runner-up, first seed (None: no hits recorded)
+    p_after: float | None  # McNemar over both seeds' hits (None: nothing was spent)
+    distinguishable: bool
+    extra_trials: int = 0
+    extra_seconds: float = 0.0  # charged by the extra trials
+    seed: int | None = None  # the extra trials' training seed (None: nothing was spent)
+    pick: int = 0
+
+    def line(self) -> str:
+        """One line for the CLI and the report."""
+        k = len(self.configs)
+        before = "-" if self.p_before is None else f"{self.p_before:.2g}"
+        if not self.extra_trials:
+            return (
+                f"separate: the pick is distinguishable from the runner-up of the top {k} "
+                f"(McNemar p {before}); no extra trials"
+            )
+        after = "-" if self.p_after is None else f"{self.p_after:.2g}"
+        i = self.pick
+        return (
+            f"separate: top {k} were within noise (McNemar p {before}); {self.extra_trials} "
+            f"more trials (seed {self.seed}, {self.extra_seconds:.0f} s) -> pick "
+            f"{self.configs[i]} (pooled {self.correct[i]}/{self.total[i]}), distinguishable "
+            f"from runner-up: {'yes' if self.distinguishable else 'no'} (p {after})"
+        )
+
+
+@dataclass(frozen=True)
 class AutotuneResult:
     study: str
     best: TrialRecord
@@ -154,6 +192,7 @@ class AutotuneResult:
     strategy: str = "loratune-default"
     report_dir: Path | None = None
     adapter_dir: Path | None = None  # the pick's saved adapter (None with save="none")
+    separation: Separation | None = None  # the noise-aware last step, when it ran
 
 
 __all__ = [
@@ -162,6 +201,7 @@ __all__ = [
     "Pick",
     "Prediction",
     "RunnerUp",
+    "Separation",
     "Speedup",
     "Spent",
     "Validation",

@@ -251,12 +251,14 @@ def start_trial(
     attrs: dict[str, Any],
     storage: Storage = None,
     heartbeat: bool = False,
+    key: str | None = None,
 ) -> optuna.Trial | None:
     """Claim `config` in the study: a RUNNING trial the caller owns, so the record exists
     before training starts; None when another process already has it (`claims`).
 
     `storage` is the study's storage URL (its claims lock); `heartbeat`: the caller records
-    the trial's heartbeats (`claims.Heartbeat`), so a resumed run judges it by them.
+    the trial's heartbeats (`claims.Heartbeat`), so a resumed run judges it by them; `key`
+    replaces the config's key (a second training seed of a config is another claim).
     """
     backend = study._storage  # the storage the study was opened with (its cache included)
     url = storage_url(storage) if storage is not None else _url_of(backend)
@@ -269,7 +271,7 @@ def start_trial(
         study,
         backend,
         url,
-        config_key(config),
+        key or config_key(config),
         params_of(space, config),
         _distributions(space),
         attrs,

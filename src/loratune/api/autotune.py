@@ -9,8 +9,17 @@ from typing import Any
 import optuna
 
 from loratune.api.context import Job, Progress, prepare_job
-from loratune.api.pick import card_adapter, keep_adapters, pick_best, runs_dir, test_pick
+from loratune.api.pick import (
+    SEPARATE_ATTR,
+    SEPARATE_PHASE,
+    card_adapter,
+    keep_adapters,
+    pick_best,
+    runs_dir,
+    test_pick,
+)
 from loratune.api.record import StudyRecorder
+from loratune.api.separate import separate
 from loratune.api.spec import (  # the defaults are read here by benchmarks and tests
     DEFAULT_EARLY_STOP,
     DEFAULT_EXPLORE,
@@ -65,8 +74,10 @@ def autotune(
     The run is the one loop (`strategies.loop`): the strategy asks (the `Autotune` strategy,
     or the one `budget.strategy` names in the registry), the backend (in this process, or
     `ray` with `workers` actors) trains, the study records and its pruner stops weak trials,
-    so several workers or processes share one early-stopping state. Then the pick (by
-    validation) is tested once and reported.
+    so several workers or processes share one early-stopping state. With `separate` = K >= 2
+    (off by default), the noise-aware last step (`api.separate`) may retrain the top K with
+    the next training seed when the pick is within validation noise of the runner-up. Then
+    the pick (by validation) is tested once and reported.
     """
     spec = JobSpec.given(spec, "autotune", options)
     pruner = _Pruner()
@@ -81,6 +92,8 @@ def autotune(
             explore_keys, verify_keys = strategy.explore_keys(), strategy.verify_keys()
         else:  # a strategy without phases: every trial is a search trial
             explore_keys, verify_keys = {r.metrics.get("config_key") for r in all_records}, set()
+        # The noise-aware last step's trials (another training seed) are not the search's.
+        all_records = [r for r in all_records if r.metrics.get("phase") != SEPARATE_PHASE]
         explored = [r for r in all_records if r.metrics.get("config_key") in explore_keys]
         verified = [r for r in all_records if r.metrics.get("config_key") in verify_keys]
         best = pick_best(all_records)
@@ -89,6 +102,15 @@ def autotune(
                 "no trial finished all its epochs (failed or stopped early): "
                 "see them with `loratune export`"
             )
+        pruner.rule = None  # the separating trials run every epoch
+        separated = separate(job, all_records, spec.budget.separate)
+        if separated is not None:
+            # The test reads the first seed's trial of the picked config, and its adapter.
+            best, separation = separated
+        else:
+            separation = None
+            if job.study.user_attrs.get(SEPARATE_ATTR):  # an earlier run's, with the step on
+                job.study.set_user_attr(SEPARATE_ATTR, None)
         tested = test_pick(job, best, adapters)
     finally:
         job.close()
@@ -108,6 +130,7 @@ def autotune(
         surrogates=dict(predictor.chosen) if predictor else {},
         strategy=spec.budget.strategy,
         adapter_dir=kept,
+        separation=separation,
     )
     if spec.report:
         result = dataclasses.replace(result, report_dir=write_report(result, job.space, target))

@@ -20,6 +20,10 @@ from loratune.study import TrialRecord
 from loratune.tasks import get_metric
 
 PICK_ATTR = "pick_test"  # study attribute: the pick's trial number and its test counts
+# The noise-aware last step (`api.separate`): its trials' phase, and the study attribute that
+# names the trial it picked (the first seed's trial of the config pooled best).
+SEPARATE_PHASE = "separate"
+SEPARATE_ATTR = "separate_pick"
 
 
 def runs_dir(study: str) -> Path:
@@ -41,12 +45,19 @@ def validation_score(r: TrialRecord) -> Fraction:
     return Fraction(r.accuracy or 0.0)
 
 
+def ranked(trials: list[TrialRecord]) -> list[TrialRecord]:
+    """The finished trials, best validation accuracy first; the earlier first in a tie.
+
+    A trial of the noise-aware last step is another training seed of a config already
+    ranked: it is pooled with that config's trial there (`api.separate`), never ranked alone."""
+    full = [r for r in trials if r.full and r.metrics.get("phase") != SEPARATE_PHASE]
+    return sorted(full, key=lambda r: (validation_score(r), -r.number), reverse=True)
+
+
 def pick_best(trials: list[TrialRecord]) -> TrialRecord | None:
     """The finished trial with the highest validation accuracy; the earliest wins a tie."""
-    full = [r for r in trials if r.full]
-    if not full:
-        return None
-    return max(full, key=lambda r: (validation_score(r), -r.number))
+    best = ranked(trials)
+    return best[0] if best else None
 
 
 def adapter_folder(adapters: Path, number: int) -> Path:

@@ -21,7 +21,7 @@ from loratune.api.context import Job
 from loratune.claims import Heartbeat, fail_stale_trials
 from loratune.executors.base import Finished, Submission, TrialRef
 from loratune.provenance import provenance
-from loratune.space import Config
+from loratune.space import Config, config_key
 from loratune.strategies.race.base import Observation
 from loratune.study import (
     TrialRecord,
@@ -65,7 +65,9 @@ def absolute_url(url: str | None) -> str | None:
 class StudyRecorder:
     """Records a loop's trials in `job.study`. `phase(config)` and `attrs(config)` are stored
     on each trial; with `save_dir`, each trial's adapter goes to <save_dir>/trial-<number>;
-    `early_stop` = (n_check, z) of the study's pruner, for workers in other processes."""
+    `early_stop` = (n_check, z) of the study's pruner, for workers in other processes;
+    `seed`: the training seed of its trials (None: the job's). It sees only the trials of its
+    seed, and a config trained with another seed than the job's is claimed apart."""
 
     def __init__(
         self,
@@ -76,8 +78,10 @@ class StudyRecorder:
         total: int | None = None,
         early_stop: tuple[int, float] | None = None,
         remote: bool = False,
+        seed: int | None = None,
     ) -> None:
         self.job, self.phase, self.attrs = job, phase, attrs
+        self.seed = job.seed if seed is None else seed
         self.save_dir, self.total, self.early_stop = save_dir, total, early_stop
         self.remote = remote  # workers report epochs and heartbeats to the study themselves
         self.finished: list[TrialRecord] = []
@@ -87,7 +91,7 @@ class StudyRecorder:
         self._phase: str | None = None
 
     def observe(self) -> tuple[list[Observation], list[Config]]:
-        recs = records(self.job.study)
+        recs = [r for r in records(self.job.study) if r.metrics.get("seed", self.seed) == self.seed]
         done = [r for r in recs if r.ok or (r.state == "failed" and r.metrics.get("error"))]
         elsewhere = [
             r.config for r in recs if r.state == "running" and r.number not in self._trials
@@ -96,18 +100,21 @@ class StudyRecorder:
 
     def claim(self, planned: Config) -> Submission | None:
         job = self.job
-        config = dataclasses.replace(planned, seed=job.seed)
+        config = dataclasses.replace(planned, seed=self.seed)
         phase = self.phase(config)
         attrs = {
             "phase": phase,
-            "seed": job.seed,
+            "seed": self.seed,
             "data_seed": job.data_seed,
             "data_sha256": job.data_sha256,
             "split_sizes": [len(job.task.train), len(job.task.validation), len(job.task.test)],
             "provenance": provenance(),
             **(self.attrs(config) if self.attrs else {}),
         }
-        trial = start_trial(job.study, job.space, config, attrs, job.storage, heartbeat=True)
+        key = None if self.seed == job.seed else f"{config_key(config)};seed={self.seed}"
+        trial = start_trial(
+            job.study, job.space, config, attrs, job.storage, heartbeat=True, key=key
+        )
         if trial is None:
             return None
         n = trial.number

@@ -77,8 +77,13 @@ class Budget:
     rule: VerifyRule = "top-k"
     early_stop: bool = DEFAULT_EARLY_STOP
     strategy: str = DEFAULT_STRATEGY
+    # The noise-aware last step (docs/protocol.md): 0 is off; K >= 2 retrains the top K
+    # with another training seed when the pick is within validation noise of the runner-up.
+    separate: int = 0
 
     def __post_init__(self) -> None:
+        if self.separate != 0 and self.separate < 2:
+            raise LoratuneError(f"--separate must be 0 (off) or >= 2 (got {self.separate})")
         if self.explore < 2:
             raise LoratuneError("--explore must be >= 2: the predictor needs two trials")
         if self.verify < 1:

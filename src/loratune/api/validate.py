@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from loratune import stats
-from loratune.api.pick import PICK_ATTR, pick_best
+from loratune.api.pick import PICK_ATTR, SEPARATE_ATTR, pick_best
 from loratune.errors import LoratuneError
 from loratune.predictor import TimeSurrogate
 from loratune.results import GridSummary, Pick, RunnerUp, Speedup, Spent, Validation, VerifiedRow
@@ -89,7 +89,10 @@ def validate_study(
     # a prediction of the fully trained config would count the stop as prediction error.
     verified = [r for r in predicted if r.full]
     space = study_space(study)
-    pick = pick_best(ok)
+    # The noise-aware last step may have picked another of the top configs (pooled over two
+    # training seeds): its pick is the one tested.
+    separated = (attrs.get(SEPARATE_ATTR) or {}).get("trial")
+    pick = next((r for r in ok if r.number == separated), None) or pick_best(ok)
     if pick is None:
         raise LoratuneError(f"study {name!r} has no trial that ran all its epochs")
     tested = attrs.get(PICK_ATTR) or {}
@@ -145,7 +148,7 @@ def validate_study(
         pick=picked,
         # McNemar's test reads the recorded per-example hits, which are accuracy's: for
         # another metric the pick is compared with the runner-up by value only (no test).
-        pick_vs_runner_up=_runner_up(pick, ok) if metric == "accuracy" else None,
+        pick_vs_runner_up=runner_up(pick, ok) if metric == "accuracy" else None,
         spent=spent,
         speedup=_speedup(summary, ok, space, spent, seed),
         prediction=checks.prediction,
@@ -240,7 +243,7 @@ def _speedup(
     )
 
 
-def _runner_up(pick: TrialRecord, ok: list[TrialRecord]) -> RunnerUp | None:
+def runner_up(pick: TrialRecord, ok: list[TrialRecord]) -> RunnerUp | None:
     """Is the pick told apart from the next-best finished trial on validation? An exact
     McNemar test on the examples the two answered differently (the same examples for both):
     when p >= 0.05 the pick is within the validation split's noise of the runner-up."""
@@ -289,4 +292,4 @@ def latest_autotune_study(storage: Storage) -> str:
     return names[-1]
 
 
-__all__ = ["latest_autotune_study", "study_name", "validate_study"]
+__all__ = ["latest_autotune_study", "runner_up", "study_name", "validate_study"]

@@ -262,6 +262,13 @@ def autotune(
             "the best epoch-1 accuracy so far (two-proportion z >= 2)"
         ),
     ] = True,
+    separate: Annotated[
+        int,
+        typer.Option(
+            help="0: off; K >= 2: when the pick is within validation noise of the runner-up, "
+            "train the top K again with the next training seed and pick by both seeds pooled"
+        ),
+    ] = 0,
     storage: Storage = None,
     study: StudyOpt = None,
     grid_study: Annotated[
@@ -310,7 +317,7 @@ def autotune(
         backend_options(backend, address, workers, gpus_per_trial, cpus_per_trial),
         model=model,
         space=space,
-        budget=Budget(explore, verify, rule, early_stop, strategy),  # type: ignore[arg-type]
+        budget=Budget(explore, verify, rule, early_stop, strategy, separate),  # type: ignore[arg-type]
         storage=storage,
         study=study,
         grid_study=grid_study,
@@ -326,6 +333,8 @@ def autotune(
         result = run_autotune(spec, progress=progress)
     console.print(predictions_table(result.predictions, "Predicted grid (top 10)", limit=10))
     print_validation(console, result.validation)
+    if result.separation is not None:
+        console.print(result.separation.line())
     b = result.best
     test = result.validation.pick.test_accuracy
     m = result.validation.metric

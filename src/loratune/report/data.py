@@ -13,7 +13,7 @@ import numpy as np
 
 from loratune import stats
 from loratune.report.fmt import lr, num, wd
-from loratune.results import AutotuneResult, Prediction, Validation, VerifiedRow
+from loratune.results import AutotuneResult, Prediction, Separation, Validation, VerifiedRow
 from loratune.space import Config, Space, config_key
 from loratune.study import TrialRecord
 
@@ -47,6 +47,7 @@ class ReportData:
     predictions: list[Prediction]  # the grid, best predicted first
     validation: Validation
     surrogates: dict[str, str]
+    separation: Separation | None = None  # the noise-aware last step, when it ran
 
     @property
     def trained(self) -> list[Point]:
@@ -134,6 +135,7 @@ def gather(result: AutotuneResult, space: Space) -> ReportData:
         predictions=list(result.predictions),
         validation=result.validation,
         surrogates=dict(result.surrogates),
+        separation=result.separation,
     )
 
 

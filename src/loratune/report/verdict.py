@@ -77,6 +77,8 @@ def verdict(data: ReportData) -> list[str]:
             f"against the {v.trials} trials of this study."
         )
     out.append(_ranking_sentence(data))
+    if data.separation is not None:
+        out.append(data.separation.line())
     top1, gap = predicted_best(data), top1_regret(data)
     if top1 is not None and gap is not None:
         if gap < SAME:

@@ -1,0 +1,123 @@
+"""The noise-aware last step (opt-in, `--separate K`): tell the pick apart from the runner-up.
+
+After the search, the top K finished configs by validation are compared as validation's own
+check compares the pick with the runner-up (exact McNemar on their per-example hits). When
+they are told apart (p < 0.05) nothing more is spent. Otherwise each of the K is trained once
+more with the next training seed (spec.seed + 1), with no early stopping, through the same
+backend and study; the pick is then the config with the most validation examples right over
+both seeds (exact counts; a tie goes to the earlier in the first ranking), and the same test
+on both seeds' hits says whether it is now distinguishable. Validation decides all of it; the
+test split is still read once, for the final pick (`pick.test_pick`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+from loratune import stats
+from loratune.api.context import Job
+from loratune.api.pick import SEPARATE_ATTR, SEPARATE_PHASE, ranked
+from loratune.api.record import StudyRecorder
+from loratune.api.validate import charged, runner_up
+from loratune.results import Separation
+from loratune.space import Config, config_key
+from loratune.strategies.loop import run_loop
+from loratune.strategies.race.base import Answer, Observation, Strategy
+from loratune.study import TrialRecord, records
+
+
+class _Again(Strategy):
+    """Asks for each of the given configs once (those not trained yet), then None."""
+
+    name = "separate"
+
+    def __init__(self, configs: Sequence[Config]) -> None:
+        super().__init__()
+        self.todo = list(configs)
+
+    def _next(self, history: Sequence[Observation]) -> Answer:
+        taken = self._taken(history)
+        return next((c for c in self.todo if config_key(c) not in taken), None)
+
+
+def separate(job: Job, trials: list[TrialRecord], k: int) -> tuple[TrialRecord, Separation] | None:
+    """The pick among the top `k` of `trials` (the search's, first training seed) and how it
+    was separated; None when the step is off (k < 2, or a metric with no per-example hits)
+    or fewer than two configs finished. Early stopping must be off in the study's pruner."""
+    top = ranked(trials)[:k]
+    if k < 2 or job.metric.name != "accuracy" or len(top) < 2:
+        return None
+    before = runner_up(top[0], top)
+    p_before = before.difference.p if before is not None else None
+    if before is not None and before.distinguishable:  # told apart already: spend nothing
+        correct, total = zip(*(_counts(r) for r in top), strict=True)
+        sep = Separation(
+            tuple(r.config.describe() for r in top), correct, total, p_before, None, True
+        )
+        return _recorded(job, top[0], sep)
+
+    seed = job.seed + 1
+    recorder = StudyRecorder(
+        job,
+        lambda c: SEPARATE_PHASE,
+        total=len(top),
+        remote=getattr(job.get_backend(), "remote", False),
+        seed=seed,  # no adapters kept, no early-stopping rule sent to remote workers
+    )
+    strategy = _Again([r.config for r in top])
+    strategy.reset(job.space, seed)
+    run_loop(strategy, job.get_backend(), recorder)
+    again = {
+        config_key(r.config): r
+        for r in records(job.study)
+        if r.metrics.get("phase") == SEPARATE_PHASE and r.metrics.get("seed") == seed
+    }
+    extra = [again[key] for r in top if (key := config_key(r.config)) in again]
+    pooled = []  # per config: (correct, total, hits) over both seeds
+    for r in top:
+        correct, total = _counts(r)
+        hits = list(r.metrics.get("val_hits") or [])
+        second = again.get(config_key(r.config))
+        if second is not None and second.full:
+            c2, t2 = _counts(second)
+            correct, total = correct + c2, total + t2
+            hits += list(second.metrics.get("val_hits") or [])
+        pooled.append((correct, total, hits))
+    # Pooled accuracy as an exact fraction: the same as comparing counts when every config has
+    # both seeds (one validation split), and fair to one whose second trial failed.
+    order = sorted(
+        range(len(top)),
+        key=lambda i: (Fraction(pooled[i][0], pooled[i][1] or 1), -i),
+        reverse=True,
+    )
+    best, second_best = order[0], order[1]
+    a, b = pooled[best][2], pooled[second_best][2]
+    p_after = stats.paired_difference(a, b).p if a and b and len(a) == len(b) else None
+    sep = Separation(
+        configs=tuple(r.config.describe() for r in top),
+        correct=tuple(p[0] for p in pooled),
+        total=tuple(p[1] for p in pooled),
+        p_before=p_before,
+        p_after=p_after,
+        distinguishable=p_after is not None and p_after < 0.05,
+        extra_trials=len(extra),
+        extra_seconds=sum(charged(r) for r in extra),
+        seed=seed,
+        pick=best,
+    )
+    return _recorded(job, top[best], sep)
+
+
+def _counts(r: TrialRecord) -> tuple[int, int]:
+    """A finished trial's exact validation counts."""
+    return int(r.metrics.get("val_correct") or 0), int(r.metrics.get("val_total") or 0)
+
+
+def _recorded(job: Job, pick: TrialRecord, sep: Separation) -> tuple[TrialRecord, Separation]:
+    """Name the pick on the study, so validation (and a resumed run) tests the same trial."""
+    job.study.set_user_attr(SEPARATE_ATTR, {"trial": pick.number, "p_after": sep.p_after})
+    return pick, sep
+
+
+__all__ = ["separate"]
