@@ -91,12 +91,20 @@ class StudyRecorder:
         self._phase: str | None = None
 
     def observe(self) -> tuple[list[Observation], list[Config]]:
-        recs = [r for r in records(self.job.study) if r.metrics.get("seed", self.seed) == self.seed]
+        recs = [r for r in records(self.job.study) if self._mine(r)]
         done = [r for r in recs if r.ok or (r.state == "failed" and r.metrics.get("error"))]
         elsewhere = [
             r.config for r in recs if r.state == "running" and r.number not in self._trials
         ]
         return [observation_of(r) for r in done], elsewhere
+
+    def _mine(self, record: TrialRecord) -> bool:
+        """A trial of this recorder's training seed, told by the key it was claimed under (a
+        replayed result's own `seed` is the recorded row's, so it cannot tell)."""
+        key = str(record.metrics.get("config_key") or "")
+        if self.seed == self.job.seed:
+            return ";seed=" not in key
+        return key.endswith(f";seed={self.seed}")
 
     def claim(self, planned: Config) -> Submission | None:
         job = self.job
