@@ -71,7 +71,7 @@ def separate(job: Job, trials: list[TrialRecord], k: int) -> tuple[TrialRecord, 
     again = {
         config_key(r.config): r
         for r in records(job.study)
-        if r.metrics.get("phase") == SEPARATE_PHASE and r.metrics.get("seed") == seed
+        if str(r.metrics.get("config_key") or "").endswith(f";seed={seed}")
     }
     extra = [again[key] for r in top if (key := config_key(r.config)) in again]
     pooled = []  # per config: (correct, total, hits) over both seeds
