@@ -2,12 +2,15 @@
 
 python benchmarks/readme_table.py            # the tuning grids, pooled
 python benchmarks/readme_table.py --group held_out
+python benchmarks/readme_table.py --lr-table  # test accuracy by learning rate x rank, one grid
+python benchmarks/readme_table.py --grid-summary benchmarks/grids/smollm2-135m/*.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from fractions import Fraction
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -49,11 +52,85 @@ def table(results: dict, group: str) -> list[str]:
     return lines
 
 
+def lr_table(grid: Path) -> list[str]:
+    """Test accuracy of a recorded grid by learning rate x rank: the mean over the weight
+    decays, and the widest spread weight decay makes in any cell (whether it matters)."""
+    cells: dict[tuple[float, int], list[float]] = {}
+    for line in grid.read_text().splitlines():
+        row = json.loads(line)
+        if row.get("status") == "complete":
+            c = row["config"]
+            acc = row["test_correct"] / row["test_total"]
+            cells.setdefault((c["learning_rate"], c["rank"]), []).append(acc)
+    lrs = sorted({lr for lr, _ in cells})
+    ranks = sorted({r for _, r in cells})
+    lines = [
+        f"Grid: {grid.name}; test accuracy, mean over weight decays",
+        "",
+        "| learning rate | " + " | ".join(f"rank {r}" for r in ranks) + " |",
+        "| --- |" + " --- |" * len(ranks),
+    ]
+    for lr in lrs:
+        accs = [cells.get((lr, r)) for r in ranks]
+        text = [f"{sum(a) / len(a):.3f}" if a else "-" for a in accs]
+        lines.append(f"| {lr:g} | " + " | ".join(text) + " |")
+    spread = max(max(a) - min(a) for a in cells.values())
+    lines += ["", f"Widest spread over weight decay in one cell: {100 * spread:.1f} pt"]
+    return lines
+
+
+def _describe(config: dict) -> str:
+    return f"rank {config['rank']}, lr {config['learning_rate']:g}, wd {config['weight_decay']:g}"
+
+
+def grid_summary(grid: Path) -> str:
+    """One recorded grid in a sentence: its best test accuracy, how many configs lie within
+    1 point of it, what exhaustive search picks by validation (most validation examples
+    right, the earliest row on a tie) and its regret, and what the grid cost."""
+    rows = [json.loads(line) for line in grid.read_text().splitlines() if line.strip()]
+    done = [r for r in rows if r.get("status") == "complete"]
+    test = [Fraction(r["test_correct"], r["test_total"]) for r in done]
+    best = max(test)
+    top = done[test.index(best)]
+    near = sum(best - t <= Fraction(1, 100) for t in test)
+    pick_i = max(
+        range(len(done)),
+        key=lambda i: (Fraction(done[i]["val_correct"], done[i]["val_total"]), -i),
+    )
+    pick = done[pick_i]
+    wall = sum(float(r.get("wall_seconds") or 0.0) for r in done)
+    charged = sum(float(r.get("charged_seconds") or 0.0) for r in done)
+    test_s = sum(float(r.get("test_seconds") or 0.0) for r in done)
+    return (
+        f"{grid.stem}: {len(done)} complete rows ({len(rows) - len(done)} failed); best test "
+        f"accuracy {float(best):.3f} ({_describe(top['config'])}), {near} config(s) within 1 "
+        f"point of it; exhaustive search by validation picks {_describe(pick['config'])} "
+        f"(validation {pick['val_correct'] / pick['val_total']:.3f}, test "
+        f"{float(test[pick_i]):.3f}): regret {100 * float(best - test[pick_i]):.2f} pt. "
+        f"Wall time {wall / 60:.0f} min, {charged / 60:.0f} min charged (set-up, training, "
+        f"validation), test evaluation {test_s / 60:.0f} min ({test_s / wall:.0%} of the wall)."
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results", type=Path, default=HERE / "results.json")
     ap.add_argument("--group", default="tuning")
+    ap.add_argument(
+        "--lr-table",
+        nargs="?",
+        type=Path,
+        const=HERE / "grids/smollm2-135m/customer_support.jsonl",
+        help="print a grid's learning rate x rank table instead (default: customer_support)",
+    )
+    ap.add_argument("--grid-summary", nargs="+", type=Path, help="one sentence per grid file")
     args = ap.parse_args()
+    if args.grid_summary:
+        print("\n".join(grid_summary(g) for g in args.grid_summary))
+        return
+    if args.lr_table:
+        print("\n".join(lr_table(args.lr_table)))
+        return
     print("\n".join(table(json.loads(args.results.read_text()), args.group)))
 
 

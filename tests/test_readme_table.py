@@ -56,3 +56,56 @@ def test_rows_in_points_and_percent_with_holm_only_at_equal_compute():
         == "| random search, 17 trials | 28.4% | 25% | 2.77 pt | +2.27 [+1.56, +2.91] | 1 |"
     )
     assert len(lines) == 7  # strategies missing from the results are left out
+
+
+def test_lr_table_means_weight_decays_and_reports_their_spread(tmp_path):
+    import json
+
+    rows = []
+    for lr, rank, wd, correct in (
+        (1e-4, 4, 0.0, 20),
+        (1e-4, 4, 0.1, 30),
+        (1e-3, 4, 0.0, 80),
+        (1e-3, 32, 0.0, 90),
+    ):
+        config = {"learning_rate": lr, "rank": rank, "weight_decay": wd}
+        rows.append({"status": "complete", "config": config, "test_correct": correct})
+    rows.append({"status": "failed", "config": rows[0]["config"], "test_correct": None})
+    for row in rows:
+        row["test_total"] = 100
+    grid = tmp_path / "g.jsonl"
+    grid.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    lines = _module().lr_table(grid)
+    assert "| learning rate | rank 4 | rank 32 |" in lines
+    assert "| 0.0001 | 0.250 | - |" in lines  # mean of 0.20 and 0.30; the failed row ignored
+    assert "| 0.001 | 0.800 | 0.900 |" in lines
+    assert lines[-1] == "Widest spread over weight decay in one cell: 10.0 pt"
+
+
+def test_grid_summary_picks_by_validation_and_counts_exactly(tmp_path):
+    import json
+
+    def row(rank, val, test, status="complete"):
+        config = {"rank": rank, "learning_rate": 1e-3, "weight_decay": 0.0}
+        return {
+            "status": status,
+            "config": config,
+            "val_correct": val,
+            "val_total": 100,
+            "test_correct": test,
+            "test_total": 100,
+            "wall_seconds": 120.0,
+            "charged_seconds": 60.0,
+            "test_seconds": 30.0,
+        }
+
+    rows = [row(4, 90, 80), row(8, 95, 89), row(16, 95, 91), row(32, 70, 90)]
+    rows.append({"status": "failed", "config": rows[0]["config"]})
+    grid = tmp_path / "toy.jsonl"
+    grid.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    text = _module().grid_summary(grid)
+    assert text.startswith("toy: 4 complete rows (1 failed); best test accuracy 0.910 (rank 16")
+    assert "2 config(s) within 1 point" in text  # 0.91 and 0.90; 0.89 is 2 points below
+    assert "picks rank 8" in text  # tied at 95 on validation with rank 16: the earlier row
+    assert "regret 2.00 pt" in text
+    assert "Wall time 8 min, 4 min charged" in text and "(25% of the wall)" in text
