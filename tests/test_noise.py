@@ -3,18 +3,16 @@ apart on test and on validation accuracy, on hand-computed examples."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from benchmark_loader import load_benchmark
 from conftest import ground_truth_fields
 
 from loratune.space import Config
 from loratune.strategies.race.noise import find_noise, margin_line, measure
 
-ROOT = Path(__file__).resolve().parents[1]
 # config rank -> test accuracy under runs 0, 1, 2 (400 test examples: exact counts)
 TEST = {4: (0.90, 0.92, 0.88), 8: (0.80, 0.78, 0.82), 16: (0.50, 0.50, 0.50)}
 # validation moves differently (200 examples): rank 4 and 8 swap places under run 1
@@ -22,12 +20,7 @@ VAL = {4: (0.85, 0.80, 0.86), 8: (0.80, 0.83, 0.80), 16: (0.50, 0.55, 0.50)}
 
 
 def _load(monkeypatch: pytest.MonkeyPatch):
-    spec = importlib.util.spec_from_file_location("noise_bench", ROOT / "benchmarks" / "noise.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "noise_bench", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("noise")
 
 
 def _write(path: Path, run: int, seed: int = 0, extra: bool = False) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import math
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ from typing import Any
 import numpy as np
 import optuna
 import pytest
+from benchmark_loader import load_benchmark
 from conftest import ground_truth_fields
 
 from loratune.api.autotune import DEFAULT_EARLY_STOP
@@ -515,12 +514,7 @@ def test_random_pick_curve_is_exact_on_a_hand_example():
 
 
 def _load_bench(monkeypatch: pytest.MonkeyPatch) -> Any:
-    spec = importlib.util.spec_from_file_location("race_bench", ROOT / "benchmarks" / "race.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "race_bench", module)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("race")
 
 
 def _write_grid(path: Path, rows: list[dict[str, Any]]) -> None:

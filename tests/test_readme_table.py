@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
+from benchmark_loader import load_benchmark
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location(
-        "readme_table", ROOT / "benchmarks/readme_table.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("readme_table")
 
 
 def _strategy(compute: float, success: float, regret: float, diff: tuple, holm: float | None):
