@@ -111,8 +111,11 @@ def build_result(n_verified: int, validation: Validation | None = None) -> Autot
     )
 
 
+PICK_TEST = 0.765  # the pick's one test score: below its validation accuracy, as often
+
+
 def _pick(best: TrialRecord) -> Pick:
-    return Pick(best.config.describe(), best.accuracy, "verify")
+    return Pick(best.config.describe(), best.accuracy, "verify", test_accuracy=PICK_TEST)
 
 
 def full_validation(best: TrialRecord, verified: list[TrialRecord], trials: int) -> Validation:
@@ -149,8 +152,9 @@ def full_validation(best: TrialRecord, verified: list[TrialRecord], trials: int)
         verified=len(verified),
         pick=_pick(best),
         spent=Spent(180.0, 0.0, trials),
-        grid=GridSummary("sweep:toy:tiny-llama:tiny", 12, True, 0.8, 0.8, 420.0, 0.0),
-        regret_vs_grid=stats.regret(best.accuracy or 0.0, 0.8),
+        grid=GridSummary("sweep:toy:tiny-llama:tiny", 12, True, 0.8, 0.79, 420.0, 0.0),
+        regret_vs_grid=stats.regret(PICK_TEST, 0.8),
+        exhaustive_regret=stats.regret(0.79, 0.8),
         pick_grid_accuracy=0.79,
         speedup=Speedup(420.0, "measured", stats.speedup(420.0, 180.0), 1 - 180.0 / 420.0, 0.0),
         warnings=tuple(
@@ -314,3 +318,38 @@ def test_statistics_as_printed() -> None:
     assert _test(stats.TestResult(1.5, 0.0001)) == "p = < 0.001 (statistic 1.50)"
     assert pct(None) == pts(None) == "–"
     assert pct(float("nan")) == "–"
+
+
+def test_validation_decides_and_test_reports_apart(tmp_path: Path) -> None:
+    """The pick's validation accuracy is never set against the grid's test accuracy: the
+    headline names both splits, the verdict and the regret table judge on test."""
+    result = build_result(4)
+    best = result.best
+    assert best.accuracy is not None and best.accuracy != PICK_TEST
+    _, md = read(write_report(result, SPACE, tmp_path / "rep"))
+    assert f"**{pct(best.accuracy)}** validation accuracy, **{pct(PICK_TEST)}** on the test" in md
+    assert (
+        f"On the test split the pick scores {pct(PICK_TEST)}, **{pts(0.8 - PICK_TEST)}** below"
+        in md
+    )
+    assert f"would score {pct(0.79)} on test ({pts(0.01)} below the best)" in md
+    assert (
+        f"| the pick, against the grid's best | test | {pct(PICK_TEST)} | {pts(0.8 - PICK_TEST)} |"
+        in md
+    )
+    assert (
+        f"| the pick (best of this study by validation) | validation | {pct(best.accuracy)} |" in md
+    )
+    assert "test accuracy" not in md.split("## Plots")[1].split("![accuracy")[0]
+
+
+def test_pick_not_scored_on_test(tmp_path: Path) -> None:
+    result = build_result(4)
+    v = dataclasses.replace(
+        result.validation,
+        pick=dataclasses.replace(result.validation.pick, test_accuracy=None),
+        regret_vs_grid=None,
+    )
+    _, md = read(write_report(dataclasses.replace(result, validation=v), SPACE, tmp_path / "r"))
+    assert "validation accuracy (not scored on the test split)" in md
+    assert "not compared with the grid study's test accuracies" in md

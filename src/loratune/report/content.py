@@ -60,7 +60,7 @@ def _plots(data: ReportData) -> Gallery:
         (
             "predicted_vs_actual.png",
             plots.predicted_vs_actual,
-            "Verified configs: predicted accuracy (bars: 90% interval) against the test "
+            "Verified configs: predicted accuracy (bars: 90% interval) against the validation "
             "accuracy they reached; numbers match the table. Grey: explored configs, fitted "
             "in-sample.",
         ),
@@ -95,7 +95,7 @@ def _footer(data: ReportData) -> list[str]:
     fixed = ", ".join(f"{k} {val}" for k, val in data.space.fixed.items())
     return [
         f"Surrogates chosen by cross-validation, per target: {surrogates}.",
-        f"Trials: {len(data.explored)} explored, {len(data.verified)} verified, "
+        f"Trials: {len(data.explored)} explored to the last epoch, {len(data.verified)} verified, "
         f"{v.trials} finished in the study"
         + (f", {len(data.stopped)} stopped early after epoch 1" if data.stopped else "")
         + (f", {data.failed} failed" if data.failed else "")

@@ -20,13 +20,10 @@ def shown_ci(ci: tuple[float, float] | None) -> tuple[float, float] | None:
 
 
 def grid_regret(data: ReportData) -> float | None:
-    """Accuracy the pick gives up against the grid's best (< 0: the pick scored higher)."""
-    grid = data.validation.grid
-    best = num(grid.best_accuracy) if grid is not None else None
-    pick = num(data.best.accuracy)
-    if best is not None and pick is not None:
-        return best - pick
-    return data.validation.regret_vs_grid
+    """Test accuracy the pick gives up against the grid's best test accuracy (< 0: the pick
+    scored higher); None when the pick was not scored on test. Never its validation accuracy:
+    the grid's best is a test figure."""
+    return num(data.validation.regret_vs_grid)
 
 
 def top1_regret(data: ReportData) -> float | None:

@@ -130,7 +130,7 @@ def predicted_vs_actual(data: ReportData) -> Figure:
             )
         ax.legend(loc="best", fontsize=8, framealpha=0.9)
     ax.set_xlabel("predicted accuracy")
-    ax.set_ylabel("actual test accuracy")
+    ax.set_ylabel("actual validation accuracy")
     _percent(ax.xaxis)
     _percent(ax.yaxis)
     ax.set_title("Predicted vs actual accuracy", fontsize=11)
@@ -228,7 +228,7 @@ def accuracy_vs_time(data: ReportData) -> Figure:
     else:
         ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
     ax.set_xlabel("seconds per training epoch")
-    ax.set_ylabel("test accuracy")
+    ax.set_ylabel("validation accuracy")
     _percent(ax.yaxis)
     ax.set_title("Accuracy vs training time", fontsize=11)
     return fig

@@ -42,7 +42,15 @@ def verified_table(data: ReportData) -> list[Block]:
                 f"{secs(p.predicted_latency)} → {secs(p.latency)}",
             ]
         )
-    header = ["#", "config", "predicted ± std", "actual", "error", "in 90% interval", "s/epoch"]
+    header = [
+        "#",
+        "config",
+        "predicted ± std",
+        "actual (validation)",
+        "error",
+        "in 90% interval",
+        "s/epoch",
+    ]
     note = (
         "error = predicted − actual; the 90% interval is predicted ± 1.645 std. "
         "s/epoch: predicted → measured."
@@ -124,48 +132,62 @@ def _test(t: TestResult | None) -> str:
 
 
 def regret(data: ReportData) -> list[Block]:
+    """Validation figures (what decided) and test figures (what judges) in separate rows,
+    never one against the other."""
     v = data.validation
-    rows = [["best trial of this study (the pick)", pct(data.best.accuracy), DASH]]
+    rows = [
+        ["the pick (best of this study by validation)", "validation", pct(data.best.accuracy), DASH]
+    ]
     top1 = predicted_best(data)
     if top1 is not None:
         rows.append(
             [
                 f"predicted best of the verified ({top1.short})",
+                "validation",
                 pct(top1.accuracy),
                 pts(top1_regret(data)),
             ]
         )
+    rows.append(
+        ["the pick, scored once after it was chosen", "test", pct(v.pick.test_accuracy), DASH]
+    )
     grid = v.grid
     blocks: list[Block] = []
     if grid is not None:
         done = "complete" if grid.complete else "incomplete"
-        rows.append(
+        rows += [
             [
                 f"best of the grid study ({grid.trials} trials, {done})",
+                "test",
                 pct(grid.best_accuracy),
                 DASH,
-            ]
-        )
-        rows.append(
+            ],
             [
                 "the pick, against the grid's best",
-                pct(data.best.accuracy),
+                "test",
+                pct(v.pick.test_accuracy),
                 pts(grid_regret(data)),
-            ]
-        )
-        rows.append(
+            ],
+            [
+                "exhaustive search's pick (by validation), against the grid's best",
+                "test",
+                pct(grid.exhaustive_pick_accuracy),
+                pts(v.exhaustive_regret),
+            ],
             [
                 "the pick's config as trained in the grid study",
+                "test",
                 pct(v.pick_grid_accuracy),
                 DASH,
-            ]
-        )
+            ],
+        ]
     blocks.append(
         Table(
-            ["config", "accuracy", "regret"],
+            ["config", "split", "accuracy", "regret"],
             rows,
-            "lrr",
-            "regret = accuracy given up against the best; 0 is ideal.",
+            "llrr",
+            "regret = accuracy given up against the best of the same split; 0 is ideal. "
+            "Validation chose; the test split only reports.",
         )
     )
     if grid is None:
@@ -255,7 +277,17 @@ def top_table(data: ReportData) -> list[Block]:
                 pct(actual) if actual is not None else "",
             ]
         )
-    header = ["#", "rank", "alpha", "lr", "wd", "predicted", "s/epoch", "trained", "actual"]
+    header = [
+        "#",
+        "rank",
+        "alpha",
+        "lr",
+        "wd",
+        "predicted",
+        "s/epoch",
+        "trained",
+        "actual (validation)",
+    ]
     note = (
         "Predictions of configs already trained are fits to their own trial, not forecasts. "
         "A trial stopped early shows its accuracy when it stopped."

@@ -17,8 +17,12 @@ from loratune.report.measures import (
 
 
 def headline(data: ReportData) -> str:
-    b = data.best
-    return f"**Best config:** {b.config.describe()} — **{pct(b.accuracy)}** test accuracy"
+    """The pick with the number that picked it (validation) and, once read, its test score."""
+    b, pick = data.best, data.validation.pick
+    text = f"**Best config:** {b.config.describe()} — **{pct(b.accuracy)}** validation accuracy"
+    if pick.test_accuracy is None:
+        return text + " (not scored on the test split)"
+    return text + f", **{pct(pick.test_accuracy)}** on the test split (read once, after the pick)"
 
 
 def _best_detail(data: ReportData) -> str:
@@ -60,17 +64,27 @@ def verdict(data: ReportData) -> list[str]:
             if grid.complete
             else f"the {n} configs trained so far in the grid study"
         )
+        test = f"On the test split the pick scores {pct(v.pick.test_accuracy)}"
         if gap < -SAME:
             out.append(
-                f"The pick scored {pts(-gap)} above the best of {of} ({pct(grid_best)}): "
-                "the search lost nothing, and the gap shows how much reruns of a config vary."
+                f"{test}, {pts(-gap)} above the best of {of} ({pct(grid_best)}): the search "
+                "lost nothing, and the gap shows how much reruns of a config vary."
             )
         elif gap < SAME:
-            out.append(
-                f"The pick matches the best of {of} ({pct(grid_best)}): the search lost nothing."
-            )
+            out.append(f"{test}, the best of {of} ({pct(grid_best)}): the search lost nothing.")
         else:
-            out.append(f"The pick is within **{pts(gap)}** of the best of {of} ({pct(grid_best)}).")
+            out.append(f"{test}, **{pts(gap)}** below the best of {of} ({pct(grid_best)}).")
+        if num(grid.exhaustive_pick_accuracy) is not None:
+            out.append(
+                f"Exhaustive search, picking by validation as this run did, would score "
+                f"{pct(grid.exhaustive_pick_accuracy)} on test ({pts(v.exhaustive_regret)} "
+                "below the best): validation cannot always tell the top configs apart either."
+            )
+    elif grid is not None:
+        out.append(
+            "The pick was not scored on the test split, so it is not compared with the grid "
+            "study's test accuracies."
+        )
     else:
         out.append(
             f"No exhaustive grid was recorded for comparison, so the pick is judged only "
