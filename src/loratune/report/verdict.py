@@ -44,7 +44,7 @@ def _best_detail(data: ReportData) -> str:
     if phase == "verify" and explored and b.accuracy is not None:
         text += (
             f" Verifying paid off: it beats the best explored config by "
-            f"{pts(b.accuracy - max(explored))}."
+            f"{pts(b.accuracy - max(explored))} on validation."
         )
     elif phase == "explore" and verified:
         text += f" None of the {len(verified)} verified configs beat it."
@@ -100,7 +100,7 @@ def verdict(data: ReportData) -> list[str]:
         else:
             out.append(
                 f"The config predicted best among the verified ({top1.short}) scored "
-                f"{pct(top1.accuracy)}, {pts(gap)} below the best trial."
+                f"{pct(top1.accuracy)} on validation, {pts(gap)} below the best trial."
             )
     s = v.speedup
     if num(s.factor) is not None:
