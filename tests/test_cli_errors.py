@@ -425,8 +425,11 @@ def test_debug_shows_the_traceback(tmp_path):
 
 def test_ctrl_c_gives_130_and_a_resumable_study(tmp_path):
     (tmp_path / "space.toml").write_text(
+        # Long enough that the sweep is still running when the first trial is seen recorded,
+        # even on a loaded machine where the polling below is slow (3 trials left, 12 epochs
+        # each: at 6 epochs a busy machine saw the whole sweep end first).
         "[grid]\nrank = [2, 4]\nlearning_rate = [1e-3, 3e-3]\n"
-        "[fixed]\nepochs = 6\nmax_length = 48\n"
+        "[fixed]\nepochs = 12\nmax_length = 48\n"
     )
     url = f"sqlite:///{tmp_path}/c.db"
     args = [
@@ -462,6 +465,7 @@ def test_ctrl_c_gives_130_and_a_resumable_study(tmp_path):
                 break
         except Exception:
             continue
+    assert proc.poll() is None, "the sweep ended before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
