@@ -16,9 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -456,18 +458,23 @@ def test_ctrl_c_gives_130_and_a_resumable_study(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    deadline = time.time() + 90
-    while time.time() < deadline:  # wait until at least one trial is recorded
-        time.sleep(0.5)
+    # Interrupt right after the first trial's result line, not after polling the study: on a
+    # loaded machine the polling saw the first trial only as the sweep was ending.
+    seen: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [seen.put(x) for x in proc.stdout], daemon=True).start()
+    deadline = time.time() + 120
+    while time.time() < deadline:
         try:
-            if any(r.state == "complete" for r in records(open_study(url, "c", create=False))):
+            if ": accuracy " in seen.get(timeout=max(0.1, deadline - time.time())):
                 break
-        except Exception:
-            continue
+        except queue.Empty:
+            break
     assert proc.poll() is None, "the sweep ended before it could be interrupted"
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    proc.wait(timeout=60)
+    err = proc.stderr.read()
     assert proc.returncode == 130, err
     assert "--resume" in err and "Traceback" not in err
     done = [r for r in records(open_study(url, "c", create=False)) if r.state == "complete"]
