@@ -9,10 +9,12 @@ from scipy.stats import spearmanr
 from loratune.errors import LoratuneError
 from loratune.predictor import (
     BoostingSurrogate,
+    Calibrated,
     ForestSurrogate,
     GPSurrogate,
     Predictor,
     Surrogate,
+    calibration_scale,
     default_candidates,
     expected_improvement,
     select_surrogate,
@@ -66,6 +68,66 @@ def test_select_surrogate_kfold_regime(data) -> None:
     assert set(scores) == {"gp", "forest"}
     assert best.name == "gp"  # the truth is smooth: the GP should win clearly
     assert all(s >= 0 for s in scores.values())
+
+
+class _Overconfident(Surrogate):
+    """The mean of a decent model, with a std ten times too small: what calibration must fix."""
+
+    name = "overconfident"
+
+    def __init__(self) -> None:
+        self._inner = GPSurrogate(seed=0, restarts=0)
+
+    def clone(self) -> Surrogate:
+        return _Overconfident()
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> Surrogate:
+        self._inner.fit(x, y)
+        return self
+
+    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mean, std = self._inner.predict(x)
+        return mean, std / 10
+
+
+def _coverage(model: Surrogate, x: np.ndarray, y: np.ndarray) -> float:
+    mean, std = model.predict(x)
+    return float(np.mean(np.abs(y - mean) <= 1.645 * std))
+
+
+def test_calibration_widens_an_overconfident_std_to_honest_coverage() -> None:
+    rng = np.random.default_rng(3)
+    x, x_test = rng.uniform(-2, 2, (30, 3)), rng.uniform(-2, 2, (400, 3))
+    y = truth(x) + rng.normal(0, 0.03, 30)  # measured accuracy is noisy
+    y_test = truth(x_test) + rng.normal(0, 0.03, 400)
+    raw, _ = select_surrogate(x, y, candidates=[_Overconfident()], calibrate=False)
+    cal, _ = select_surrogate(x, y, candidates=[_Overconfident()])
+    assert isinstance(cal, Calibrated) and cal.name == "overconfident" and cal.scale > 3
+    np.testing.assert_allclose(cal.predict(x_test)[0], raw.predict(x_test)[0])  # mean untouched
+    assert _coverage(raw, x_test, y_test) < 0.5
+    # Held-out residuals come from models fitted on one point fewer: slightly conservative.
+    assert _coverage(cal, x_test, y_test) >= 0.85
+
+
+def test_calibration_scale_is_the_conformal_rank_of_the_scores() -> None:
+    # A model predicting 0 with std 1 everywhere: each score is |y|, and with n = 9 points
+    # the rank ceil(10 * 0.9) = 9 is the largest, divided by the normal quantile 1.645.
+    class Zero(Surrogate):
+        name = "zero"
+
+        def clone(self) -> Surrogate:
+            return Zero()
+
+        def fit(self, x: np.ndarray, y: np.ndarray) -> Surrogate:
+            return self
+
+        def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return np.zeros(len(x)), np.ones(len(x))
+
+    y = np.arange(1.0, 10.0)
+    x = y[:, None]
+    folds = [(np.delete(np.arange(9), i), np.array([i])) for i in range(9)]
+    assert calibration_scale(Zero(), x, y, folds) == pytest.approx(9 / 1.6448536, rel=1e-6)
 
 
 def test_too_few_points_fall_back_to_gp() -> None:

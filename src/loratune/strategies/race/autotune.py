@@ -15,10 +15,11 @@ import numpy as np
 
 from loratune.errors import LoratuneError
 from loratune.predictor import (
-    ForestSurrogate,
+    TIME_TARGETS,
     GPSurrogate,
     Predictor,
     Surrogate,
+    TimeSurrogate,
     default_candidates,
     select_surrogate,
 )
@@ -44,22 +45,23 @@ SurrogateFit = Callable[[np.ndarray, dict[str, np.ndarray], int], Predictor]
 def quick_fit(x: np.ndarray, targets: dict[str, np.ndarray], seed: int = 0) -> Predictor:
     """loratune's predictor, fitted cheaply enough to replay hundreds of autotune runs.
 
-    Accuracy gets the same candidates and the same cross-validated choice as `Predictor.fit`,
-    but the GP's hyperparameters are optimised from one start instead of three (restarts 0):
-    most of the cost, rarely a different model. Time and cost never change which configs are
-    verified, so they get one extra-trees fit without model selection.
+    Accuracy gets the same candidates, the same cross-validated choice and the same std
+    calibration as `Predictor.fit`, but the GP's hyperparameters are optimised from one start
+    instead of three (restarts 0): most of the cost, rarely a different model. Time and cost
+    get the product's own physical time model (`TimeSurrogate`), so the race checks the model
+    users get.
     """
     surrogates: dict[str, Surrogate] = {}
     scores: dict[str, dict[str, float]] = {}
     for name, y in targets.items():
-        if name == "accuracy":
-            cands = [
-                GPSurrogate(seed=seed, restarts=0) if isinstance(c, GPSurrogate) else c
-                for c in default_candidates(seed)
-            ]
-            surrogates[name], scores[name] = select_surrogate(x, y, cands, seed=seed)
-        else:
-            surrogates[name], scores[name] = ForestSurrogate(seed=seed).fit(x, y), {}
+        if name in TIME_TARGETS:
+            surrogates[name], scores[name] = TimeSurrogate().fit(x, y), {}
+            continue
+        cands = [
+            GPSurrogate(seed=seed, restarts=0) if isinstance(c, GPSurrogate) else c
+            for c in default_candidates(seed)
+        ]
+        surrogates[name], scores[name] = select_surrogate(x, y, cands, seed=seed)
     return Predictor(surrogates, scores)
 
 
