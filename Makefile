@@ -45,6 +45,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/race.py
 	$(BIN)/python benchmarks/noise.py
+	$(BIN)/python benchmarks/separation.py
 
 throughput: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py --quick

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from loratune.provenance import git_commit
-from loratune.strategies.race.grids import recording_dirs
+from loratune.strategies.race.grids import add_dir_options, recording_dirs
 from loratune.strategies.race.noise import markdown, measure
 from loratune.strategies.race.run import SUCCESS_WITHIN
 
@@ -30,14 +30,7 @@ ROOT = HERE.parent
 
 def main(argv: Sequence[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--grids-dir", type=Path, default=HERE / "grids")
-    ap.add_argument(
-        "--recording-dir",
-        type=Path,
-        action="append",
-        help="where grids are still being recorded (default: benchmarks/grids/recording of "
-        "every worktree of this repository)",
-    )
+    add_dir_options(ap, HERE / "grids")
     ap.add_argument("--out", type=Path, default=HERE)
     args = ap.parse_args(argv)
     dirs = [args.grids_dir, *(args.recording_dir or recording_dirs(ROOT))]

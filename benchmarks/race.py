@@ -22,6 +22,7 @@ from loratune.space import load_space
 from loratune.strategies.race import quick_fit
 from loratune.strategies.race.bench import Report, run_bench
 from loratune.strategies.race.grids import (
+    add_dir_options,
     find_grids,
     grid_files,
     load_holdout,
@@ -39,14 +40,7 @@ DEFAULTS = Defaults(DEFAULT_EXPLORE, DEFAULT_VERIFY, DEFAULT_EARLY_STOP)
 
 def main(argv: Sequence[str] | None = None) -> Report:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--grids-dir", type=Path, default=HERE / "grids")
-    ap.add_argument(
-        "--recording-dir",
-        type=Path,
-        action="append",
-        help="where grids are still being recorded (default: benchmarks/grids/recording of "
-        "every worktree of this repository)",
-    )
+    add_dir_options(ap, HERE / "grids")
     ap.add_argument("--holdout", type=Path, default=HERE / "holdout.toml")
     ap.add_argument("--space", default="default", help="the space the grids were recorded on")
     ap.add_argument("--seeds", type=int, default=20)

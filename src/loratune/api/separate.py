@@ -13,9 +13,7 @@ test split is still read once, for the final pick (`pick.test_pick`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from fractions import Fraction
 
-from loratune import stats
 from loratune.api.context import Job
 from loratune.api.pick import SEPARATE_ATTR, SEPARATE_PHASE, ranked
 from loratune.api.record import StudyRecorder
@@ -24,6 +22,7 @@ from loratune.results import Separation
 from loratune.space import Config, config_key
 from loratune.strategies.loop import run_loop
 from loratune.strategies.race.base import Answer, Observation, Strategy
+from loratune.strategies.separate import SeedScore, pool_seeds
 from loratune.study import TrialRecord, records
 
 
@@ -74,44 +73,33 @@ def separate(job: Job, trials: list[TrialRecord], k: int) -> tuple[TrialRecord, 
         if str(r.metrics.get("config_key") or "").endswith(f";seed={seed}")
     }
     extra = [again[key] for r in top if (key := config_key(r.config)) in again]
-    pooled = []  # per config: (correct, total, hits) over both seeds
-    for r in top:
-        correct, total = _counts(r)
-        hits = list(r.metrics.get("val_hits") or [])
-        second = again.get(config_key(r.config))
-        if second is not None and second.full:
-            c2, t2 = _counts(second)
-            correct, total = correct + c2, total + t2
-            hits += list(second.metrics.get("val_hits") or [])
-        pooled.append((correct, total, hits))
-    # Pooled accuracy as an exact fraction: the same as comparing counts when every config has
-    # both seeds (one validation split), and fair to one whose second trial failed.
-    order = sorted(
-        range(len(top)),
-        key=lambda i: (Fraction(pooled[i][0], pooled[i][1] or 1), -i),
-        reverse=True,
+    second = [again.get(config_key(r.config)) for r in top]
+    pooled = pool_seeds(
+        [_score(r) for r in top], [_score(t) if t is not None and t.full else None for t in second]
     )
-    best, second_best = order[0], order[1]
-    a, b = pooled[best][2], pooled[second_best][2]
-    p_after = stats.paired_difference(a, b).p if a and b and len(a) == len(b) else None
     sep = Separation(
         configs=tuple(r.config.describe() for r in top),
-        correct=tuple(p[0] for p in pooled),
-        total=tuple(p[1] for p in pooled),
+        correct=pooled.correct,
+        total=pooled.total,
         p_before=p_before,
-        p_after=p_after,
-        distinguishable=p_after is not None and p_after < 0.05,
+        p_after=pooled.p_after,
+        distinguishable=pooled.distinguishable,
         extra_trials=len(extra),
         extra_seconds=sum(charged(r) for r in extra),
         seed=seed,
-        pick=best,
+        pick=pooled.pick,
     )
-    return _recorded(job, top[best], sep)
+    return _recorded(job, top[pooled.pick], sep)
 
 
 def _counts(r: TrialRecord) -> tuple[int, int]:
     """A finished trial's exact validation counts."""
     return int(r.metrics.get("val_correct") or 0), int(r.metrics.get("val_total") or 0)
+
+
+def _score(r: TrialRecord) -> SeedScore:
+    """A finished trial's validation counts and per-example hits."""
+    return SeedScore(*_counts(r), "".join(r.metrics.get("val_hits") or ""))
 
 
 def _recorded(job: Job, pick: TrialRecord, sep: Separation) -> tuple[TrialRecord, Separation]:

@@ -3,6 +3,7 @@ choose the defaults and which are held out (fixed in a file before any grid is r
 
 from __future__ import annotations
 
+import argparse
 import functools
 import hashlib
 import json
@@ -100,6 +101,18 @@ def find_grids(paths: Sequence[Path], space: Space) -> tuple[list[Grid], list[di
 
 
 # ------------------------------------------------------------------------------ recordings
+
+
+def add_dir_options(ap: argparse.ArgumentParser, grids_dir: Path) -> None:
+    """`--grids-dir` and `--recording-dir`, as every benchmark that reads grids takes them."""
+    ap.add_argument("--grids-dir", type=Path, default=grids_dir)
+    ap.add_argument(
+        "--recording-dir",
+        type=Path,
+        action="append",
+        help="where grids are still being recorded (default: benchmarks/grids/recording of "
+        "this checkout)",
+    )
 
 
 def recording_dirs(root: Path) -> list[Path]:

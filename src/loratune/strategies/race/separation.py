@@ -1,0 +1,221 @@
+"""Does the noise-aware last step (`--separate K`) pay? A replay on a noise subset.
+
+The race proper cannot say: its grids hold one training seed per config, and the step trains
+its top K again with the next seed. A noise subset (20 configs of a grid recorded again with
+training seed 1, `<domain>-seed1.jsonl`) holds exactly that second seed. Here a search over
+the subset draws `budget` configs at random (the whole subset: exhaustive search), picks the
+one with the most validation examples right, and, with the step on, applies the step's own
+decisions (`strategies.separate`, as `api.separate` does) to its top K, reading the seed-1
+rows for the extra trials. Validation decides; two judges read test accuracy, never seen by
+a decision:
+
+- the deployed adapter: the test accuracy of the pick's first-seed trial (what the user gets);
+- the config: its test accuracy averaged over every training seed recorded for it (what the
+  config is worth beyond one adapter's luck).
+
+Regret on each judge is against the subset's best on that judge; compute is the charged
+seconds of the trials run (the extra ones included) over the subset's total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+
+from loratune.strategies.race.compare import mean_ci
+from loratune.strategies.race.run import SUCCESS_WITHIN, test_score, val_score, within
+from loratune.strategies.separate import DISTINGUISHABLE_P, SeedScore, mcnemar_p, pool_seeds
+
+Rows = Mapping[str, Mapping[str, Any]]  # config key -> recorded row
+
+
+@dataclass(frozen=True)
+class SeparationRun:
+    """One search on the subset, its pick without and with the step."""
+
+    budget: int
+    seed: int
+    exhaustive: bool  # every config of the subset, in grid order
+    triggered: bool  # the top K were within noise: the extra trials were spent
+    changed: bool  # the step picked another config
+    regret_plain: float  # deployed-adapter judge, accuracy (fraction)
+    regret_separated: float
+    config_regret_plain: float  # config judge (mean over training seeds)
+    config_regret_separated: float
+    success_plain: bool
+    success_separated: bool
+    compute_plain: float  # charged seconds / the subset's first-seed total
+    compute_separated: float
+
+
+def _score(row: Mapping[str, Any]) -> SeedScore:
+    return SeedScore(int(row["val_correct"]), int(row["val_total"]), str(row.get("val_hits") or ""))
+
+
+def _charged(row: Mapping[str, Any]) -> float:
+    return float(row.get("charged_seconds") or 0.0)
+
+
+def subset_keys(first: Rows, second: Rows) -> list[str]:
+    """The configs with both seeds recorded, in the first seed's grid order."""
+    return [k for k in first if k in second]
+
+
+def replay(
+    first: Rows,
+    second: Rows,
+    others: Sequence[Rows] = (),
+    budget: int | None = None,
+    k: int = 3,
+    seed: int = 0,
+    margin: float = SUCCESS_WITHIN,
+) -> SeparationRun:
+    """One random search of `budget` configs of the subset, judged without and with the step
+    on its top `k`; with `budget` None, exhaustive search (every config, in grid order; the
+    seed plays no part). `others` are further training seeds, read only by the config judge."""
+    keys = subset_keys(first, second)
+    if len(keys) < 2 or k < 2:
+        raise ValueError("separation needs at least 2 configs with both seeds, and k >= 2")
+    if budget is None:
+        b, drawn = len(keys), list(keys)
+    else:
+        b = min(budget, len(keys))
+        drawn = [keys[i] for i in np.random.default_rng([seed, b]).permutation(len(keys))[:b]]
+    # Validation order; the earlier drawn wins a tie (the race's pick_by_validation).
+    ranked = sorted(range(b), key=lambda i: (val_score(first[drawn[i]]), -i), reverse=True)
+    top = [drawn[i] for i in ranked[:k]]
+    plain = top[0]
+    spent = sum(_charged(first[key]) for key in drawn)
+    scores = [_score(first[key]) for key in top]
+    p_before = mcnemar_p(scores[0], scores[1]) if len(top) > 1 else 0.0
+    triggered = len(top) > 1 and not (p_before is not None and p_before < DISTINGUISHABLE_P)
+    separated, extra = plain, 0.0
+    if triggered:
+        pooled = pool_seeds(scores, [_score(second[key]) for key in top])
+        separated = top[pooled.pick]
+        extra = sum(_charged(second[key]) for key in top)
+
+    test_best = max(test_score(first[key]) for key in keys)
+    config_test = {key: _config_test(key, [first, second, *others]) for key in keys}
+    config_best = max(config_test.values())
+    total = sum(_charged(first[key]) for key in keys)
+    return SeparationRun(
+        budget=b,
+        seed=seed,
+        exhaustive=budget is None,
+        triggered=triggered,
+        changed=separated != plain,
+        regret_plain=float(test_best - test_score(first[plain])),
+        regret_separated=float(test_best - test_score(first[separated])),
+        config_regret_plain=float(config_best - config_test[plain]),
+        config_regret_separated=float(config_best - config_test[separated]),
+        success_plain=within(test_score(first[plain]), test_best, margin),
+        success_separated=within(test_score(first[separated]), test_best, margin),
+        compute_plain=spent / total if total else 0.0,
+        compute_separated=(spent + extra) / total if total else 0.0,
+    )
+
+
+def _config_test(key: str, seeds: Sequence[Rows]) -> Fraction:
+    """The config's test accuracy averaged over the training seeds that recorded it."""
+    values = [test_score(rows[key]) for rows in seeds if key in rows]
+    return sum(values, Fraction(0)) / len(values)
+
+
+def summarise(runs: Sequence[SeparationRun]) -> dict[str, Any]:
+    """Means over the runs of one budget, and the step's paired effect on each judge:
+    Δ = regret with the step - regret without (negative: the step helped), with its 95%
+    interval (bootstrap over runs) and a two-sided Wilcoxon signed-rank p over the runs the
+    step changed."""
+    if not runs:
+        raise ValueError("no runs to summarise")
+    out: dict[str, Any] = {
+        "budget": runs[0].budget,
+        "exhaustive": runs[0].exhaustive,
+        "runs": len(runs),
+        "triggered": sum(r.triggered for r in runs),
+        "changed": sum(r.changed for r in runs),
+        "compute_plain": float(np.mean([r.compute_plain for r in runs])),
+        "compute_separated": float(np.mean([r.compute_separated for r in runs])),
+        "success_plain": float(np.mean([r.success_plain for r in runs])),
+        "success_separated": float(np.mean([r.success_separated for r in runs])),
+    }
+    for judge, a, b in (
+        ("adapter", "regret_plain", "regret_separated"),
+        ("config", "config_regret_plain", "config_regret_separated"),
+    ):
+        plain = np.array([getattr(r, a) for r in runs])
+        sep = np.array([getattr(r, b) for r in runs])
+        delta = sep - plain
+        nonzero = delta[delta != 0]
+        p = float(sps.wilcoxon(nonzero).pvalue) if len(nonzero) >= 1 else None
+        out[judge] = {
+            "regret_plain": float(plain.mean()),
+            "regret_separated": float(sep.mean()),
+            "delta": mean_ci(delta.tolist()),
+            "wilcoxon_p": p,
+            "helped": int((delta < 0).sum()),
+            "hurt": int((delta > 0).sum()),
+        }
+    return out
+
+
+def analyse(
+    first: Rows,
+    second: Rows,
+    others: Sequence[Rows] = (),
+    budgets: Sequence[int | None] = (6, 10, None),
+    k: int = 3,
+    seeds: int = 200,
+    margin: float = SUCCESS_WITHIN,
+) -> list[dict[str, Any]]:
+    """`summarise` per budget; None is exhaustive search, one run (nothing in it is drawn)."""
+    out = []
+    for b in budgets:
+        n = 1 if b is None else seeds
+        out.append(summarise([replay(first, second, others, b, k, s, margin) for s in range(n)]))
+    return out
+
+
+def markdown(label: str, k: int, configs: int, summaries: Sequence[Mapping[str, Any]]) -> str:
+    """One table per subset: each budget without and with the step, on both judges."""
+    lines = [
+        f"### `{label}`: {configs} configs with training seeds 0 and 1, top {k} separated",
+        "",
+        "| search | runs | step spent (runs) | pick changed | compute without → with | "
+        "success without → with | adapter regret without → with, Δ [95% CI], Wilcoxon p | "
+        "config regret without → with, Δ [95% CI], Wilcoxon p |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for s in summaries:
+        name = "exhaustive (grid order)" if s["exhaustive"] else f"random {s['budget']}"
+        cells = [
+            name,
+            str(s["runs"]),
+            str(s["triggered"]),
+            str(s["changed"]),
+            f"{100 * s['compute_plain']:.0f}% → {100 * s['compute_separated']:.0f}%",
+            f"{100 * s['success_plain']:.0f}% → {100 * s['success_separated']:.0f}%",
+        ]
+        for judge in ("adapter", "config"):
+            j, d = s[judge], s[judge]["delta"]
+            p = "-" if j["wilcoxon_p"] is None else f"{j['wilcoxon_p']:.2g}"
+            cells.append(
+                f"{100 * j['regret_plain']:.2f} → {100 * j['regret_separated']:.2f} pt, "
+                f"{100 * d['mean']:+.2f} [{100 * d['ci_low']:+.2f}, {100 * d['ci_high']:+.2f}], "
+                f"p {p}"
+            )
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def as_dicts(runs: Sequence[SeparationRun]) -> list[dict[str, Any]]:
+    return [asdict(r) for r in runs]
+
+
+__all__ = ["SeparationRun", "analyse", "markdown", "replay", "subset_keys", "summarise"]
