@@ -591,12 +591,14 @@ def test_bench_writes_results_with_the_required_keys(tmp_path, fast_fit, monkeyp
     per = data["per_grid"]["fake/support"]
     assert set(per["predictor"]) >= {"spearman", "mae", "coverage", "time_mae_seconds"}
     assert per["predictor"]["seeds"] == 2
+    assert per["predictor_no_early_stop"]["seeds"] == 2  # its fit holds no stopped trial
     assert {"loratune-default", "autotune-curve-stop"} <= set(per["early_stopping"])
     assert data["skipped"][0]["label"] == "fake/growing"
     assert data["recordings"][0]["rows"] == 5
     md = (out / "RESULTS.md").read_text()
     assert "incomplete: 7 of 18 configs" in md and "abc1234" in md
     assert "Held-out grids" in md and "regret − exhaustive's" in md and "5 (5) of 18" in md
+    assert "90% coverage, no early stop" in md
     assert (out / "regret_vs_compute.png").stat().st_size > 0
 
 

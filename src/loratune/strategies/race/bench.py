@@ -43,6 +43,11 @@ from loratune.strategies.race.run import (
 
 FALSE_STOP_WITHIN = Fraction(2, 100)  # a stop is false if the full run ends within 2 points
 PREDICTOR_LEVEL = 0.9  # the predictor's interval whose coverage is reported
+# The strategies whose predictor is checked after its explore phase: the default, and the
+# default without early stopping (its stopped trials enter the fit with a check accuracy
+# from epoch 1; the other shows what the predictor does on full trials alone).
+NO_STOP = "autotune-no-early-stop"
+CHECKED = (DEFAULT, NO_STOP)
 
 Runs = dict[tuple[str, int], RunResult]
 
@@ -71,7 +76,7 @@ def _run_task(task: Task) -> tuple[Task, RunResult, dict[str, Any] | None]:
     with warnings.catch_warnings():  # optimiser chatter on tiny data sets
         warnings.simplefilter("ignore")
         result = run_strategy(strategy, target.rows, task.seed, space=space)
-    checked = predictor_check(strategy, target) if task.name == DEFAULT else None
+    checked = predictor_check(strategy, target) if task.name in CHECKED else None
     return task, result, checked
 
 
@@ -114,7 +119,8 @@ def predictor_check(strategy: object, grid: Grid) -> dict[str, Any] | None:
 @dataclass
 class RaceOutput:
     runs: dict[str, Runs] = field(default_factory=dict)  # strategy -> (grid, seed) -> result
-    predictor: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # grid -> seeds
+    # strategy (CHECKED) -> grid -> one check per seed
+    predictor: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
 
 
 def race(
@@ -140,7 +146,7 @@ def race(
     for done, (task, result, checked) in enumerate(_map(tasks, jobs), 1):
         out.runs.setdefault(task.name, {})[(task.label, task.seed)] = result
         if checked is not None:
-            out.predictor.setdefault(task.label, []).append(checked)
+            out.predictor.setdefault(task.name, {}).setdefault(task.label, []).append(checked)
         if progress and (done % 50 == 0 or done == len(tasks)):
             print(f"  {done}/{len(tasks)} runs", flush=True)
     return out
@@ -385,8 +391,12 @@ def fill(report: Report, output: RaceOutput, entries: Mapping[str, Entry]) -> No
             }
     for g in report.used:
         info: dict[str, Any] = {"group": report.group_of(g)}
-        if g.label in output.predictor:
-            info["predictor"] = predictor_summary(output.predictor[g.label])
+        checks = output.predictor.get(DEFAULT, {})
+        if g.label in checks:
+            info["predictor"] = predictor_summary(checks[g.label])
+        no_stop = output.predictor.get(NO_STOP, {})
+        if g.label in no_stop:
+            info["predictor_no_early_stop"] = predictor_summary(no_stop[g.label])
         info["early_stopping"] = {
             name: false_stops(runs, g)
             for name, runs in output.runs.items()

@@ -13,6 +13,7 @@ import numpy as np
 
 from loratune.strategies.race.bench import (
     FALSE_STOP_WITHIN,
+    NO_STOP,
     PREDICTOR_LEVEL,
     Report,
     random_curve,
@@ -203,16 +204,19 @@ def _per_grid_lines(report: Report) -> list[str]:
         "",
         f"Predictor (`{DEFAULT}`, after its explore phase; validation targets): Spearman, MAE "
         f"and {100 * PREDICTOR_LEVEL:g}% interval coverage over the configs it had not tried, "
-        "means over seeds; the time model (seconds per epoch) the same way. False stops: "
+        "means over seeds; the time model (seconds per epoch) the same way; and the coverage "
+        f"of `{NO_STOP}`'s predictor, whose fit holds no stopped trial. False stops: "
         f"trials stopped early whose full run ends within {100 * float(FALSE_STOP_WITHIN):g} "
         "points (test) of the grid's best.",
         "",
-        "| grid | group | predictor Spearman | MAE | 90% coverage | time Spearman "
-        "| time MAE | time coverage | stops / false stops (share, per run), per rule |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| grid | group | predictor Spearman | MAE | 90% coverage | 90% coverage, no early stop "
+        "| time Spearman | time MAE | time coverage "
+        "| stops / false stops (share, per run), per rule |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for label, info in report.per_grid.items():
         p = info.get("predictor") or {}
+        q = info.get("predictor_no_early_stop") or {}
         stops = "; ".join(
             f"{name}: {e['stops']} / {e['false_stops']} ({_pct(e['false_stop_share'], 0)}, "
             f"{_num(e['false_stops_per_run'], '.2f')})"
@@ -221,7 +225,8 @@ def _per_grid_lines(report: Report) -> list[str]:
         lines.append(
             f"| `{label}` | {info['group']} | {_num(p.get('spearman'))} "
             f"| {_num(None if p.get('mae') is None else 100 * p['mae'], '.2f', ' pt')} "
-            f"| {_pct(p.get('coverage'), 0)} | {_num(p.get('time_spearman'))} "
+            f"| {_pct(p.get('coverage'), 0)} | {_pct(q.get('coverage'), 0)} "
+            f"| {_num(p.get('time_spearman'))} "
             f"| {_num(p.get('time_mae_seconds'), '.1f', ' s')} | {_pct(p.get('time_coverage'), 0)} "
             f"| {stops or '—'} |"
         )
@@ -335,8 +340,9 @@ def definitions(faithful: bool) -> list[str]:
         "exactly as `loratune.autotune` fits it (`fit_predictor`)."
         if faithful
         else "with `quick_fit`: the same candidates and cross-validated choice for accuracy, the "
-        "GP optimised from one start instead of three, and time/cost (which never change a "
-        "pick) by one extra-trees fit; `--faithful` uses `fit_predictor` itself, slower."
+        "GP optimised from one start instead of three, the same std calibration, and the "
+        "product's physical time model for time and cost; `--faithful` uses `fit_predictor` "
+        "itself, slower."
     )
     return [
         "",
