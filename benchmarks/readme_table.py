@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -131,7 +132,15 @@ def main() -> None:
     if args.lr_table:
         print("\n".join(lr_table(args.lr_table)))
         return
-    print("\n".join(table(json.loads(args.results.read_text()), args.group)))
+    results = json.loads(args.results.read_text())
+    if args.group not in results.get("groups", {}):
+        have = ", ".join(results.get("groups", {})) or "none"
+        print(
+            f"readme_table: no group {args.group!r} in {args.results} (has: {have})",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    print("\n".join(table(results, args.group)))
 
 
 if __name__ == "__main__":
