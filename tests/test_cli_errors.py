@@ -459,6 +459,9 @@ def test_ctrl_c_gives_130_and_a_resumable_study(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # A suite started in the background (`nohup pytest &`) inherits SIGINT ignored, and
+        # Python keeps an ignored SIGINT ignored: the child must start as a terminal would.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     # Interrupt right after the first trial's result line, not after polling the study: on a
     # loaded machine the polling saw the first trial only as the sweep was ending.
