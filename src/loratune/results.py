@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loratune.space import Config
-from loratune.stats import PairedDifference, PairedTests, PredictionStats
+from loratune.stats import DISTINGUISHABLE_P, PairedDifference, PairedTests, PredictionStats
 from loratune.study import TrialRecord
 
 
@@ -62,7 +62,7 @@ class RunnerUp:
 
     @property
     def distinguishable(self) -> bool:
-        return self.difference.p < 0.05
+        return self.difference.p < DISTINGUISHABLE_P
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from scipy import stats as sps
 
 from loratune.errors import LoratuneError
 
+# Two configs are told apart on the same examples below this exact McNemar p
+# (`paired_difference`): the pick against its runner-up, and the noise-aware last step.
+DISTINGUISHABLE_P = 0.05
 MIN_WILCOXON = 6  # below 6 non-zero differences, two-sided p can never reach 0.05
 
 
@@ -356,6 +359,7 @@ def evidence_warnings(
 
 
 __all__ = [
+    "DISTINGUISHABLE_P",
     "Correlation",
     "PairedDifference",
     "PairedTests",

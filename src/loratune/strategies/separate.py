@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from loratune import stats
-
-# The pick is told apart from the runner-up below this McNemar p (as `RunnerUp` reads it).
-DISTINGUISHABLE_P = 0.05
+from loratune.stats import DISTINGUISHABLE_P
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ seconds of the trials run (the extra ones included) over the subset's total.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -92,7 +92,8 @@ def replay(
     plain = top[0]
     spent = sum(_charged(first[key]) for key in drawn)
     scores = [_score(first[key]) for key in top]
-    p_before = mcnemar_p(scores[0], scores[1]) if len(top) > 1 else 0.0
+    # Told apart already (or nothing to tell apart): the step spends nothing.
+    p_before = mcnemar_p(scores[0], scores[1]) if len(top) > 1 else None
     triggered = len(top) > 1 and not (p_before is not None and p_before < DISTINGUISHABLE_P)
     separated, extra = plain, 0.0
     if triggered:
@@ -212,10 +213,6 @@ def markdown(label: str, k: int, configs: int, summaries: Sequence[Mapping[str, 
             )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-def as_dicts(runs: Sequence[SeparationRun]) -> list[dict[str, Any]]:
-    return [asdict(r) for r in runs]
 
 
 __all__ = ["SeparationRun", "analyse", "markdown", "replay", "subset_keys", "summarise"]
