@@ -29,7 +29,7 @@ from loratune.strategies.race.grids import (
     recording_dirs,
     recording_status,
 )
-from loratune.strategies.race.noise import margin_line, measure
+from loratune.strategies.race.noise import margin_line, measure, noise_margin
 from loratune.strategies.race.roster import Defaults
 from loratune.strategies.race.tables import console_lines, write_outputs
 
@@ -78,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> Report:
         recordings=recording_status(recording, len(space)),
         noise=noise,
         margin_line=margin_line(noise),
+        noise_margin=noise_margin(noise),
     )
     run_bench(report, args.strategies, args.jobs, None if args.faithful else quick_fit)
     write_outputs(report, args.out, ROOT)

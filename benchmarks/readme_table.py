@@ -27,12 +27,14 @@ ROWS = {
 
 def table(results: dict, group: str) -> list[str]:
     block = results["groups"][group]
+    margin = results["settings"].get("noise_margin")
+    noise_head = f" success (within {100 * margin:g} pt, noise margin) |" if margin else ""
     lines = [
         f"Grids: {', '.join(block['grids'])} ({results['settings'].get('seeds', '?')} seeds each)",
         "",
-        "| strategy | compute | success (within 1 pt) | mean regret | regret − exhaustive's "
-        "[95% CI] | Wilcoxon vs default, Holm p |",
-        "| --- | --- | --- | --- | --- | --- |",
+        f"| strategy | compute | success (within 1 pt) |{noise_head} mean regret "
+        "| regret − exhaustive's [95% CI] | Wilcoxon vs default, Holm p |",
+        "| --- " * (7 if margin else 6) + "|",
     ]
     for name, label in ROWS.items():
         s = block["strategies"].get(name)
@@ -46,9 +48,11 @@ def table(results: dict, group: str) -> list[str]:
         )
         w = s.get("wilcoxon_vs_default") or {}
         holm = f"{w['p_holm']:.2g}" if s.get("equal_compute_to_default") and w else ""
+        noisy = s.get("success_rate_noise_margin")
+        noise_cell = f" {100 * noisy:.0f}% |" if margin and noisy is not None else ""
         lines.append(
-            f"| {label} | {100 * s['compute_fraction']:.1f}% | {100 * s['success_rate']:.0f}% | "
-            f"{100 * s['mean_regret']:.2f} pt | {diff} | {holm} |"
+            f"| {label} | {100 * s['compute_fraction']:.1f}% | {100 * s['success_rate']:.0f}% |"
+            f"{noise_cell} {100 * s['mean_regret']:.2f} pt | {diff} | {holm} |"
         )
     return lines
 

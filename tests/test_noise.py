@@ -11,7 +11,7 @@ from benchmark_loader import load_benchmark
 from conftest import ground_truth_fields
 
 from loratune.space import Config
-from loratune.strategies.race.noise import find_noise, margin_line, measure
+from loratune.strategies.race.noise import find_noise, margin_line, measure, noise_margin
 
 # config rank -> test accuracy under runs 0, 1, 2 (400 test examples: exact counts)
 TEST = {4: (0.90, 0.92, 0.88), 8: (0.80, 0.78, 0.82), 16: (0.50, 0.50, 0.50)}
@@ -115,3 +115,19 @@ def test_noise_without_reruns_says_so(tmp_path, monkeypatch, capsys):
     assert json.loads((out / "noise.json").read_text())["noise"] == {}
     assert "Nothing to do yet" in (out / "NOISE.md").read_text()
     assert "no protocol-2 noise subset" in margin_line({})
+
+
+def test_noise_margin_is_one_interaction_sd_rounded_up_to_half_a_point(grids):
+    noise = measure([grids / "grids", grids / "recording"])
+    # The interaction SD is 0.02 (above) up to float error: exactly 2 points, not 2.5.
+    assert noise_margin(noise, "m/support") == 0.02
+    assert "noise margin 2 pt" in margin_line(noise, subset="m/support")
+    nudged = {"m/support": {"training": {"test": {"residual_sd": 0.0201}}}}
+    assert noise_margin(nudged, "m/support") == 0.025
+    tiny = {"m/support": {"training": {"test": {"residual_sd": 0.0}}}}
+    assert noise_margin(tiny, "m/support") == 0.005  # never a zero margin
+    # Only training noise sets it, and only the named subset's.
+    only_data = {"m/support": {"data": noise["m/support"]["data"]}}
+    assert noise_margin(only_data, "m/support") is None
+    assert noise_margin(noise) is None  # the default subset (customer_support) is not here
+    assert "noise margin" not in margin_line(noise)

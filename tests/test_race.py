@@ -335,6 +335,17 @@ def test_optuna_search_never_trains_a_config_twice(rows):
     assert result.regret == 0
 
 
+def test_success_at_the_noise_margin_is_exact_at_the_boundary(rows):
+    seed = next(s for s in range(20) if run_strategy(RandomSearch(3), rows, seed=s).regret > 0)
+    plain = run_strategy(RandomSearch(3), rows, seed=seed)
+    assert plain.success_noise is None  # no noise margin given
+    regret = round(plain.regret, 6)  # a multiple of 1/400: test counts of 400
+    at = run_strategy(RandomSearch(3), rows, seed=seed, noise_within=regret)
+    below = run_strategy(RandomSearch(3), rows, seed=seed, noise_within=regret - 0.0025)
+    assert at.success_noise is True and below.success_noise is False
+    assert at.success == below.success == plain.success  # the 1-point success is unchanged
+
+
 def test_run_strategy_refuses_a_grid_missing_configs(rows, tmp_path):
     space_file = tmp_path / "mini.toml"
     space_file.write_text(SPACE_TOML)
@@ -632,3 +643,25 @@ def test_holdout_file_is_fixed_and_names_the_planned_grids():
     assert holdout.group("banking77") == "held_out" and holdout.group("legal") == "unassigned"
     with pytest.raises(LoratuneError, match="both"):
         Holdout(("a",), ("a",))
+
+
+def test_bench_scores_success_at_the_noise_margin_of_customer_support(tmp_path, monkeypatch):
+    grids, recording = tmp_path / "grids", tmp_path / "recording"
+    model = grids / "smollm2-135m"
+    _write_grid(model / "customer_support.jsonl", fake_rows("customer_support"))
+    again = fake_rows("customer_support")  # training seed 1: +-2 points on alternate configs
+    for i, row in enumerate(again):
+        row["test_correct"] += 8 if i % 2 else -8
+    _write_grid(recording / "smollm2-135m" / "customer_support-seed1.jsonl", again)
+    _load_bench(monkeypatch).main(
+        _bench_args(tmp_path, grids, recording) + ["--seeds", "2", "--strategies", "random"]
+    )
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    margin = data["settings"]["noise_margin"]
+    sd = data["noise"]["smollm2-135m/customer_support"]["training"]["test"]["residual_sd"]
+    assert sd <= margin < sd + 0.005 and margin >= 0.015
+    for s in data["strategies"].values():
+        assert s["success_rate_noise_margin"] >= s["success_rate"]  # a wider margin: never fewer
+        assert len(s["success_noise_margin_ci95"]) == 2
+    md = (tmp_path / "out" / "RESULTS.md").read_text()
+    assert "success at the noise margin" in md and f"noise margin {100 * margin:g} pt" in md

@@ -49,6 +49,19 @@ def test_rows_in_points_and_percent_with_holm_only_at_equal_compute():
     assert len(lines) == 7  # strategies missing from the results are left out
 
 
+def test_noise_margin_column_appears_when_the_race_scored_it():
+    default = _strategy(0.2, 0.5, 0.02, (0.01, 0.0, 0.02), None)
+    default["success_rate_noise_margin"] = 0.8
+    results = {
+        "settings": {"seeds": 2, "noise_margin": 0.025},
+        "groups": {"tuning": {"grids": ["m/a"], "strategies": {"loratune-default": default}}},
+    }
+    lines = _module().table(results, "tuning")
+    assert "| success (within 1 pt) | success (within 2.5 pt, noise margin) |" in lines[2]
+    assert lines[3].count("---") == 7
+    assert "| 20.0% | 50% | 80% | 2.00 pt |" in lines[4]
+
+
 def test_lr_table_means_weight_decays_and_reports_their_spread(tmp_path):
     import json
 

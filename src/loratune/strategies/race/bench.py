@@ -12,7 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import statistics
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -75,7 +75,9 @@ def _run_task(task: Task) -> tuple[Task, RunResult, dict[str, Any] | None]:
     strategy = entry.make()
     with warnings.catch_warnings():  # optimiser chatter on tiny data sets
         warnings.simplefilter("ignore")
-        result = run_strategy(strategy, target.rows, task.seed, space=space)
+        result = run_strategy(
+            strategy, target.rows, task.seed, space=space, noise_within=_CONTEXT["noise_margin"]
+        )
     checked = predictor_check(strategy, target) if task.name in CHECKED else None
     return task, result, checked
 
@@ -132,9 +134,17 @@ def race(
     defaults: Defaults,
     fit: SurrogateFit | None = quick_fit,
     progress: bool = True,
+    noise_margin: float | None = None,
 ) -> RaceOutput:
-    """Every strategy of `names` x grid x seed, replayed."""
-    _CONTEXT.update(grids={g.label: g for g in grids}, space=space, fit=fit, defaults=defaults)
+    """Every strategy of `names` x grid x seed, replayed; success is also scored at
+    `noise_margin` where one is given."""
+    _CONTEXT.update(
+        grids={g.label: g for g in grids},
+        space=space,
+        fit=fit,
+        defaults=defaults,
+        noise_margin=noise_margin,
+    )
     tasks = [
         Task(g.label, name, seed)
         for g in grids
@@ -261,6 +271,7 @@ def summarise(
     wins = sum(r.success for r in rs)
     compute = statistics.fmean(r.compute_fraction for r in rs)
     success = wins / len(rs)
+    noisy = [bool(r.success_noise) for r in rs if r.success_noise is not None]
     lo, hi = bootstrap_ci(regrets, seed=0) if len(rs) > 1 else (regrets[0], regrets[0])
     need = random_fraction_for(success, grids)
     out: dict[str, Any] = {
@@ -270,6 +281,8 @@ def summarise(
         "runs": len(rs),
         "success_rate": success,
         "success_ci95": list(wilson(wins, len(rs))),
+        "success_rate_noise_margin": statistics.fmean(noisy) if noisy else None,
+        "success_noise_margin_ci95": list(wilson(sum(noisy), len(noisy))) if noisy else None,
         "mean_regret": statistics.fmean(regrets),
         "regret_ci95": [lo, hi],
         "compute_fraction": compute,
@@ -290,6 +303,9 @@ def summarise(
             "success_rate": statistics.fmean(
                 r.success for (lab, _), r in runs.items() if lab == g.label
             ),
+            "success_rate_noise_margin": _mean_or_none(
+                r.success_noise for (lab, _), r in runs.items() if lab == g.label
+            ),
             "mean_regret": statistics.fmean(
                 r.regret for (lab, _), r in runs.items() if lab == g.label
             ),
@@ -301,6 +317,11 @@ def summarise(
         if any(lab == g.label for lab, _ in runs)
     }
     return out
+
+
+def _mean_or_none(values: Iterable[bool | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.fmean(known) if known else None
 
 
 def summarise_all(
@@ -367,6 +388,7 @@ class Report:
     recordings: list[dict[str, Any]] = field(default_factory=list)
     noise: dict[str, Any] = field(default_factory=dict)
     margin_line: str = ""
+    noise_margin: float | None = None  # the second success margin (noise.noise_margin)
     strategies: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     per_grid: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -424,7 +446,16 @@ def run_bench(
         f"race: {len(report.used)} grid(s), {len(names)} strategies, {report.seeds} seeds",
         flush=True,
     )
-    output = race(report.used, report.space, names, report.seeds, jobs, report.defaults, fit)
+    output = race(
+        report.used,
+        report.space,
+        names,
+        report.seeds,
+        jobs,
+        report.defaults,
+        fit,
+        noise_margin=report.noise_margin,
+    )
     fill(report, output, all_entries)
     return report
 

@@ -73,6 +73,7 @@ def to_json(report: Report, root: Path | None = None) -> dict[str, Any]:
             "seeds": report.seeds,
             "success_within": SUCCESS_WITHIN,
             "success_margin_vs_noise": report.margin_line,
+            "noise_margin": report.noise_margin,
             "false_stop_within": float(FALSE_STOP_WITHIN),
             "default": {
                 "explore": report.defaults.explore,
@@ -156,27 +157,37 @@ def _vs_exhaustive(s: Mapping[str, Any]) -> str:
 
 
 def strategy_table(strategies: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    noisy = any(s.get("success_rate_noise_margin") is not None for s in strategies.values())
+    extra = " | success at the noise margin [95% CI]" if noisy else ""
     lines = [
         "| strategy | rule | budget | trials | compute | mean regret [95% CI] "
-        "| regret − exhaustive's [95% CI] | success [95% CI] | speedup vs grid "
+        f"| regret − exhaustive's [95% CI] | success [95% CI]{extra} | speedup vs grid "
         "| speedup at equal success "
         "| Wilcoxon vs default (p, Holm p, Δ regret, default better / rival better / ties) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- " * (12 if noisy else 11) + "|",
     ]
     for name in sorted(strategies, key=lambda n: strategies[n]["compute_fraction"]):
         s = strategies[name]
         lo, hi = s["regret_ci95"]
-        slo, shi = s["success_ci95"]
+        noise_cell = f"| {_rate(s, 'success_rate_noise_margin', 'success_noise_margin_ci95')} "
         lines.append(
             f"| {'**' + name + '**' if name == DEFAULT else name} | {s['rule']} | {s['budget']} "
             f"| {s['mean_trials']:.1f} | {_pct(s['compute_fraction'])} "
             f"| {100 * s['mean_regret']:.2f} pt [{100 * lo:.2f}, {100 * hi:.2f}] "
             f"| {_vs_exhaustive(s)} "
-            f"| {_pct(s['success_rate'], 0)} [{_pct(slo, 0)}, {_pct(shi, 0)}] "
+            f"| {_rate(s, 'success_rate', 'success_ci95')} "
+            f"{noise_cell if noisy else ''}"
             f"| {_num(s['speedup_vs_exhaustive'], '.1f', '×')} "
             f"| {_num(s['speedup_at_equal_success'], '.2f', '×')} | {_test_cell(s)} |"
         )
     return lines
+
+
+def _rate(s: Mapping[str, Any], key: str, ci: str) -> str:
+    if s.get(key) is None:
+        return "—"
+    lo, hi = s[ci]
+    return f"{_pct(s[key], 0)} [{_pct(lo, 0)}, {_pct(hi, 0)}]"
 
 
 def _goal_lines(goal: Mapping[str, Any] | None) -> list[str]:
@@ -355,7 +366,11 @@ def definitions(faithful: bool) -> list[str]:
         "- **regret**: the grid's best test accuracy minus the pick's test accuracy, in accuracy "
         f"points. **success**: regret <= {100 * SUCCESS_WITHIN:g} point, compared exactly on the "
         "recorded counts. Intervals: bootstrap (regret) and Wilson (success, "
-        "`scipy.stats.binomtest`), 95%.",
+        "`scipy.stats.binomtest`), 95%. **success at the noise margin**: regret <= the margin "
+        "set against measured training noise (one config x seed interaction SD of test accuracy "
+        "on customer_support's training-noise subset, rounded up to half a point; "
+        "docs/protocol.md, fixed before the held-out financial grid was recorded), where that "
+        "subset is recorded.",
         f"- **regret − exhaustive's**: for each (grid, seed), the strategy's regret minus "
         f"`{EXHAUSTIVE}`'s on the same grid; mean and 95% interval by `scipy.stats.bootstrap` "
         "(BCa) over those pairs. The unit resampled is the run, so the interval covers other "
