@@ -9,6 +9,7 @@ from loratune.api.spec import JobSpec
 from loratune.errors import LoratuneError
 from loratune.space import load_space
 from loratune.study import (
+    INTERRUPTED,
     done_keys,
     export_rows,
     import_rows,
@@ -120,6 +121,15 @@ def test_resume_skips_finished_and_reruns_interrupted(tmp_path, data_csv, small_
     ok = [r for r in recs if r.ok]
     assert len(ok) == 4  # two old, two new: the finished ones were not run again
     assert len([r for r in recs if r.state == "failed"]) == 1  # the interrupted record stays
+    # results.jsonl says why that row failed; importing it imports nothing, so a study
+    # rebuilt from the rows trains the config again.
+    rows = export_rows(open_study(url, "s", create=False))
+    (failed,) = [row for row in rows if row["status"] == "failed"]
+    assert failed["error"] == INTERRUPTED
+    assert all(row["error"] is None for row in rows if row["status"] == "complete")
+    fresh = open_study(f"sqlite:///{tmp_path}/fresh.db", "s")
+    assert import_rows(fresh, space, rows) == 4
+    assert import_rows(fresh, space, [{**failed, "error": None}]) == 0  # an older export
 
 
 def test_failed_trial_is_recorded_and_the_sweep_goes_on(tmp_path, data_csv, small_space):

@@ -300,6 +300,11 @@ def finish_trial(
     study.tell(trial, accuracy)
 
 
+# What results.jsonl says of a trial a stopped run left unfinished (FAIL with no reason in the
+# study). Importing such a row imports nothing: --resume trains the config again.
+INTERRUPTED = "interrupted: the run stopped before this trial finished (--resume trains it again)"
+
+
 def fail_trial(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
     trial.set_user_attr("error", reason)
     study.tell(trial, state=optuna.trial.TrialState.FAIL)
@@ -381,7 +386,7 @@ def export_rows(study: optuna.Study) -> list[dict[str, Any]]:
             "device": m.get("device"),
             "training_time_seconds": m.get("training_time_seconds"),
             "status": r.state,
-            "error": m.get("error"),
+            "error": m.get("error") or (INTERRUPTED if r.state == "failed" else None),
             "model": r.attrs.get("model"),
             "study": study.study_name,
             "trial": r.number,
@@ -482,8 +487,8 @@ def _frozen(
         return None
     if key not in in_space:
         raise LoratuneError(f"a recorded config is not in space {space.name!r}: {key}")
-    if row["status"] == "failed" and not row.get("error"):
-        return None  # an interruption: run it again rather than import it
+    if row["status"] == "failed" and row.get("error") in (None, "", INTERRUPTED):
+        return None  # an interruption (older exports say null): run it again, not import it
     params = params_of(space, config)
     # A row of another metric than accuracy carries its value apart (`_metric_row`).
     metric = row.get("metric")
