@@ -99,9 +99,14 @@ def simulated(seeds: int, jobs: int) -> dict[str, Any]:
             rows = pool.map(_simulate_one, tasks, chunksize=4)
     else:
         rows = [_simulate_one(t) for t in tasks]
-    from loratune.provenance import git_commit
+    from loratune.provenance import GENERATED, git_commit
 
-    return {"grids": [g.label for g in grids], "seeds": seeds, "commit": git_commit(), "rows": rows}
+    return {
+        "grids": [g.label for g in grids],
+        "seeds": seeds,
+        "commit": git_commit(GENERATED),
+        "rows": rows,
+    }
 
 
 def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -279,14 +284,15 @@ def _write(key: str, value: Any) -> None:
 
 def _markdown() -> None:
     """SCALING.md from scaling.json: whatever parts have been measured."""
-    from loratune.provenance import git_commit
+    from loratune.provenance import GENERATED, git_commit
 
     data = json.loads((HERE / "scaling.json").read_text())
     lines = [
         "# Scaling with workers",
         "",
         "Written by `python benchmarks/scaling.py simulated|real|tables` from scaling.json "
-        f"(tables written at commit {git_commit()}; each part names the commit it ran at).",
+        f"(tables written at commit {git_commit(GENERATED)}; each part names the commit it ran "
+        "at).",
         "",
     ]
     if "simulated" in data:

@@ -6,6 +6,7 @@ import functools
 import os
 import platform
 import subprocess
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -21,18 +22,40 @@ def _version(name: str) -> str | None:
         return None
 
 
-def git_commit() -> str | None:
-    """The commit of the loratune checkout this code runs from, '+dirty' if it has edits."""
-    here = Path(__file__).resolve().parent
+# Figures the benchmarks write (RESULTS.md, noise.json, ...): `make bench` runs the race, then
+# the noise and separation scripts; the first one's fresh outputs must not mark the next as run
+# from an edited checkout. Code, grids and settings (holdout.toml) still count.
+GENERATED = ("benchmarks/*.md", "benchmarks/*.json", "benchmarks/*.png", "benchmarks/*.log")
+
+
+def git_commit(ignore: Sequence[str] = (), cwd: Path | None = None) -> str | None:
+    """The commit of the loratune checkout this code runs from (or `cwd`), '+dirty' if it has
+    edits to tracked files other than those matching the pathspecs in `ignore`."""
+    here = cwd or Path(__file__).resolve().parent
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
         )
         if sha.returncode != 0:
             return None
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
             cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                *(f":(exclude){p}" for p in ignore),
+            ],
+            cwd=top or here,
             capture_output=True,
             text=True,
             timeout=5,

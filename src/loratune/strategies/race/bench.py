@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from loratune.errors import LoratuneError
-from loratune.provenance import git_commit
+from loratune.provenance import GENERATED, git_commit
 from loratune.space import Space, config_key
 from loratune.stats import bootstrap_ci, prediction_stats
 from loratune.strategies.race.autotune import Autotune, SurrogateFit, quick_fit
@@ -392,8 +392,8 @@ class Report:
     strategies: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     per_grid: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Read when the race starts: once it writes results.json the checkout is always dirty.
-    commit: str | None = field(default_factory=git_commit)
+    # Read when the race starts; the figures benchmarks write do not count as edits.
+    commit: str | None = field(default_factory=lambda: git_commit(GENERATED))
 
     def group_of(self, grid: Grid) -> str:
         return self.holdout.group(grid.name)
