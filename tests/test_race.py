@@ -476,6 +476,26 @@ def test_false_stops_count_stopped_configs_near_the_best(tmp_path, fast_fit):
 # ------------------------------------------------------------------------------ statistics
 
 
+def test_reached_counts_runs_that_trained_a_config_near_the_best(tmp_path, rows):
+    from loratune.strategies.race.bench import near_best, reached
+    from loratune.strategies.race.grids import read_grid
+
+    path = tmp_path / "fake" / "support.jsonl"
+    _write_grid(path, rows)
+    grid = read_grid(path, space_from_grid(rows))
+    best = max(r["test_correct"] for r in grid.rows.values())
+    near = near_best(grid)  # within 1 point: 4 of 400 test examples
+    assert near == {k for k, r in grid.rows.items() if best - r["test_correct"] <= 4}
+    runs = {(grid.label, s): run_strategy(RandomSearch(2), grid.rows, seed=s) for s in range(8)}
+    hit = [any(st.full and st.config in near for st in r.trace) for r in runs.values()]
+    assert 0 < sum(hit) < 8, "the draws must include both kinds of run"
+    assert reached(runs, [grid]) == pytest.approx(sum(hit) / 8)
+    for r, h in zip(runs.values(), hit, strict=True):
+        assert h or not r.success  # success needs a near-best config trained
+    every = {(grid.label, 0): run_strategy(Exhaustive(), grid.rows, seed=0)}
+    assert reached(every, [grid]) == 1.0
+
+
 def test_holm_adjusts_a_hand_example():
     from loratune.strategies.race.compare import holm
 
@@ -580,6 +600,7 @@ def test_bench_writes_results_with_the_required_keys(tmp_path, fast_fit, monkeyp
     assert set(strategies) == set(NAMES)
     for name, s in strategies.items():
         assert {"success_rate", "compute_fraction", "mean_regret", "epoch_fraction"} <= set(s)
+        assert s["reached_near_best"] >= s["success_rate"]
         assert set(s["regret_vs_exhaustive"]) == {"mean", "ci_low", "ci_high"}
         assert s["regret_vs_exhaustive"]["ci_low"] <= s["regret_vs_exhaustive"]["ci_high"]
         assert s["runs"] == 4  # 2 grids x 2 seeds

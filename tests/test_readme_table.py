@@ -12,6 +12,7 @@ def _module():
 def _strategy(compute: float, success: float, regret: float, diff: tuple, holm: float | None):
     s = {
         "compute_fraction": compute,
+        "reached_near_best": min(1.0, success + 0.25),
         "success_rate": success,
         "mean_regret": regret,
         "regret_vs_exhaustive": dict(zip(("mean", "ci_low", "ci_high"), diff, strict=True)),
@@ -40,11 +41,12 @@ def test_rows_in_points_and_percent_with_holm_only_at_equal_compute():
     }
     lines = _module().table(results, "tuning")
     assert lines[0] == "Grids: m/a, m/b (20 seeds each)"
-    assert lines[4] == "| exhaustive (by validation) | 100.0% | 100% | 0.50 pt | 0 |  |"
-    assert "| 21.2% | 35% | 2.56 pt | +2.06 [+1.28, +2.79] |  |" in lines[5]
+    assert "| trained a config within 1 pt | success (within 1 pt) |" in lines[2]
+    assert lines[4] == "| exhaustive (by validation) | 100.0% | 100% | 100% | 0.50 pt | 0 |  |"
+    assert "| 21.2% | 60% | 35% | 2.56 pt | +2.06 [+1.28, +2.79] |  |" in lines[5]
     assert (
         lines[6]
-        == "| random search, 17 trials | 28.4% | 25% | 2.77 pt | +2.27 [+1.56, +2.91] | 1 |"
+        == "| random search, 17 trials | 28.4% | 50% | 25% | 2.77 pt | +2.27 [+1.56, +2.91] | 1 |"
     )
     assert len(lines) == 7  # strategies missing from the results are left out
 
@@ -58,8 +60,8 @@ def test_noise_margin_column_appears_when_the_race_scored_it():
     }
     lines = _module().table(results, "tuning")
     assert "| success (within 1 pt) | success (within 2.5 pt, noise margin) |" in lines[2]
-    assert lines[3].count("---") == 7
-    assert "| 20.0% | 50% | 80% | 2.00 pt |" in lines[4]
+    assert lines[3].count("---") == 8
+    assert "| 20.0% | 75% | 50% | 80% | 2.00 pt |" in lines[4]
 
 
 def test_lr_table_means_weight_decays_and_reports_their_spread(tmp_path):

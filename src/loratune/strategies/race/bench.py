@@ -189,8 +189,7 @@ def _one_thread() -> None:
 def false_stops(runs: Runs, grid: Grid) -> dict[str, Any]:
     """Trials a strategy stopped early whose full run ends within 2 points (test accuracy) of
     the grid's best: configs the stopping rule cut that were among the best."""
-    complete = [r for r in grid.rows.values() if r.get("status") == "complete"]
-    best = max(test_score(r) for r in complete)
+    near = near_best(grid, FALSE_STOP_WITHIN)
     stopped = [
         s.config
         for (label, _), result in runs.items()
@@ -198,7 +197,7 @@ def false_stops(runs: Runs, grid: Grid) -> dict[str, Any]:
         for s in result.trace
         if not s.full and grid.rows[s.config].get("status") == "complete"
     ]
-    false = [k for k in stopped if best - test_score(grid.rows[k]) <= FALSE_STOP_WITHIN]
+    false = [k for k in stopped if k in near]
     n_runs = sum(label == grid.label for label, _ in runs)
     return {
         "runs": n_runs,
@@ -207,8 +206,15 @@ def false_stops(runs: Runs, grid: Grid) -> dict[str, Any]:
         "false_stop_share": len(false) / len(stopped) if stopped else None,
         "false_stops_per_run": len(false) / n_runs if n_runs else None,
         "configs_falsely_stopped": len(set(false)),
-        "configs_within_2pt": sum(best - test_score(r) <= FALSE_STOP_WITHIN for r in complete),
+        "configs_within_2pt": len(near),
     }
+
+
+def near_best(grid: Grid, margin: Fraction = Fraction(str(SUCCESS_WITHIN))) -> set[str]:
+    """Config keys whose test accuracy lies within `margin` of the grid's best (exactly)."""
+    complete = {k: r for k, r in grid.rows.items() if r.get("status") == "complete"}
+    best = max(test_score(r) for r in complete.values())
+    return {k for k, r in complete.items() if best - test_score(r) <= margin}
 
 
 def predictor_summary(checks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -258,6 +264,19 @@ def random_curve(grid: Grid) -> dict[str, np.ndarray]:
     return _CURVES[key]
 
 
+def reached(runs: Runs, grids: Sequence[Grid]) -> float:
+    """The share of runs that trained, to the last epoch, at least one config within the
+    success margin of the grid's best. Success needs that and a pick of it by validation:
+    the gap between this share and the success rate is what picking by validation lost; the
+    gap below 100% is what the search never tried."""
+    near = {g.label: near_best(g) for g in grids}
+    hits = [
+        any(s.full and s.config in near[label] for s in result.trace)
+        for (label, _), result in runs.items()
+    ]
+    return statistics.fmean(hits)
+
+
 def summarise(
     runs: Runs,
     entry: Entry,
@@ -283,6 +302,7 @@ def summarise(
         "success_ci95": list(wilson(wins, len(rs))),
         "success_rate_noise_margin": statistics.fmean(noisy) if noisy else None,
         "success_noise_margin_ci95": list(wilson(sum(noisy), len(noisy))) if noisy else None,
+        "reached_near_best": reached(runs, grids),
         "mean_regret": statistics.fmean(regrets),
         "regret_ci95": [lo, hi],
         "compute_fraction": compute,
@@ -312,6 +332,7 @@ def summarise(
             "compute_fraction": statistics.fmean(
                 r.compute_fraction for (lab, _), r in runs.items() if lab == g.label
             ),
+            "reached_near_best": reached({k: r for k, r in runs.items() if k[0] == g.label}, [g]),
         }
         for g in grids
         if any(lab == g.label for lab, _ in runs)
