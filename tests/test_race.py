@@ -451,7 +451,7 @@ def test_curve_stop_stops_at_epoch_two_and_replay_charges_what_ran(fast_fit):
 
 
 def test_false_stops_count_stopped_configs_near_the_best(tmp_path, fast_fit):
-    from loratune.strategies.race.bench import false_stops
+    from loratune.strategies.race.checks import false_stops
     from loratune.strategies.race.grids import read_grid
 
     path = tmp_path / "fake" / "support.jsonl"
@@ -477,7 +477,7 @@ def test_false_stops_count_stopped_configs_near_the_best(tmp_path, fast_fit):
 
 
 def test_reached_counts_runs_that_trained_a_config_near_the_best(tmp_path, rows):
-    from loratune.strategies.race.bench import near_best, reached
+    from loratune.strategies.race.checks import near_best, reached
     from loratune.strategies.race.grids import read_grid
 
     path = tmp_path / "fake" / "support.jsonl"

@@ -11,13 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from loratune.strategies.race.bench import (
-    FALSE_STOP_WITHIN,
-    NO_STOP,
-    PREDICTOR_LEVEL,
-    Report,
-    random_curve,
-)
+from loratune.strategies.race.bench import NO_STOP, Report, random_curve
+from loratune.strategies.race.checks import FALSE_STOP_WITHIN, PREDICTOR_LEVEL
 from loratune.strategies.race.grids import Grid
 from loratune.strategies.race.roster import DEFAULT, EXHAUSTIVE
 from loratune.strategies.race.run import SUCCESS_WITHIN
