@@ -6,12 +6,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from benchmark_loader import load_benchmark
 from conftest import ground_truth_fields
 
 from loratune.space import Config
-from loratune.strategies.race.noise import find_noise, margin_line, measure, noise_margin
+from loratune.strategies.race.noise import (
+    find_noise,
+    margin_line,
+    markdown,
+    measure,
+    noise_margin,
+)
 
 # config rank -> test accuracy under runs 0, 1, 2 (400 test examples: exact counts)
 TEST = {4: (0.90, 0.92, 0.88), 8: (0.80, 0.78, 0.82), 16: (0.50, 0.50, 0.50)}
@@ -131,3 +138,16 @@ def test_noise_margin_is_one_interaction_sd_rounded_up_to_half_a_point(grids):
     assert noise_margin(only_data, "m/support") is None
     assert noise_margin(noise) is None  # the default subset (customer_support) is not here
     assert "noise margin" not in margin_line(noise)
+
+
+def test_shared_luck_correlates_the_test_and_validation_residuals(grids):
+    r = measure([grids / "grids", grids / "recording"])["m/support"]["training"]
+    # Test residuals (no common shift): rank 4 +-0.02 in runs 1, 2, rank 8 the mirror image.
+    test = np.array([0, 0.02, -0.02, 0, -0.02, 0.02, 0, 0, 0])
+    # Validation, by hand: row means 0.8367, 0.81, 0.5167; run shifts -0.0044, +0.0056, -0.0011.
+    val = np.array([0.01778, -0.04222, 0.02444, -0.00556, 0.01444, -0.00889])
+    val = np.concatenate([val, [-0.01222, 0.02778, -0.01556]])
+    assert r["shared_luck"] == pytest.approx(np.corrcoef(test, val)[0, 1], abs=1e-3)
+    assert r["shared_luck"] < 0  # here run 1 is lucky on test where it is unlucky on validation
+    md = markdown(measure([grids / "grids", grids / "recording"]))
+    assert "correlation of a run's test and validation residuals" in md

@@ -93,7 +93,7 @@ def analyse(runs: Sequence[Rows], metric: Metric, margin: float = SUCCESS_WITHIN
     msw = float((sd**2).mean())
     icc = (msb - msw) / (msb + (s - 1) * msw) if msb + (s - 1) * msw > 0 else float("nan")
     shift = acc.mean(axis=0) - acc.mean()
-    resid = acc - acc.mean(axis=1, keepdims=True) - shift
+    resid = _residuals(acc)
     residual_sd = float(np.sqrt((resid**2).sum() / ((n - 1) * (s - 1))))
     pairs = list(itertools.combinations(range(s), 2))
     m = Fraction(str(margin))
@@ -156,9 +156,25 @@ def measure(
                 "seeds": sorted(files),
                 "files": [_rel(p, root) for p in ordered],
                 "rows": [len(r) for r in runs],
+                "shared_luck": shared_luck(result["test"], result["validation"]),
                 **result,
             }
     return out
+
+
+def shared_luck(test: Mapping[str, Any], validation: Mapping[str, Any]) -> float | None:
+    """Pearson correlation of the config x seed residuals of test and validation accuracy over
+    the same runs: near 0, a run's luck is evaluation noise of each split; near 1, it is the
+    adapter itself (a better or worse training run), which validation sees and test confirms."""
+    t, v = _residuals(test["accuracy"]), _residuals(validation["accuracy"])
+    if t.std() == 0 or v.std() == 0:
+        return None
+    return float(np.corrcoef(t.ravel(), v.ravel())[0, 1])
+
+
+def _residuals(accuracy: Sequence[Sequence[float]]) -> np.ndarray:
+    acc = np.asarray(accuracy, dtype=float)
+    return acc - acc.mean(axis=1, keepdims=True) - (acc.mean(axis=0) - acc.mean())
 
 
 def _rel(path: Path, root: Path | None) -> str:
@@ -284,6 +300,11 @@ def _kind_lines(kind: str, r: Mapping[str, Any], margin: float) -> list[str]:
         ),
     ]
     lines += [f"| {name} | {fmt(t)} | {fmt(v)} |" for name, fmt in rows]
+    if r.get("shared_luck") is not None:
+        lines.append(
+            "| correlation of a run's test and validation residuals (its luck, shared?) "
+            f"| {r['shared_luck']:.2f} | |"
+        )
     ratio = margin / t["residual_sd"] if t["residual_sd"] > 0 else float("inf")
     lines += [
         "",
