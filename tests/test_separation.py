@@ -58,6 +58,21 @@ def test_exhaustive_with_the_step_pools_the_second_seed_and_picks_better():
     assert not run.success_plain and run.success_separated  # 2 points vs the 1-point margin
     assert run.compute_plain == 1.0
     assert run.compute_separated == pytest.approx((30 + 11 + 12 + 13) / 30)
+    # Keeping the best adapter: of the six, rank 8's seed-1 run has the most right (85).
+    assert run.regret_best_adapter == 0 and run.config_regret_best_adapter == 0
+
+
+def test_keeping_the_best_adapter_can_beat_every_first_seed_adapter():
+    second = dict(SECOND)
+    lucky = _row(8, 85, 0.93, seed=1, charged=12.0)  # a lucky run: 0.93 on test
+    second[config_key(Config.from_dict(lucky["config"]))] = lucky
+    run = replay(FIRST, second, k=3)
+    assert run.regret_best_adapter == pytest.approx(-0.03)  # below the best first-seed adapter
+    assert run.regret_separated == 0  # pooling deploys rank 8's first-seed adapter (0.90)
+    # A tie on validation goes to the first seed's adapter.
+    tied = _rows(_row(4, 80, 0.95, seed=1), _row(8, 70, 0.90, seed=1), _row(16, 50, 0.50, seed=1))
+    run = replay(FIRST, tied, k=3)
+    assert run.regret_best_adapter == pytest.approx(0.90 - 0.88)  # rank 4, first seed
 
 
 def test_a_pick_told_apart_spends_nothing():
@@ -66,6 +81,7 @@ def test_a_pick_told_apart_spends_nothing():
     assert not run.triggered and not run.changed
     assert run.compute_separated == run.compute_plain == 1.0
     assert run.regret_separated == run.regret_plain == pytest.approx(0.02)
+    assert run.regret_best_adapter == run.regret_plain
 
 
 def test_random_budgets_draw_subsets_and_summaries_pair_the_runs():
