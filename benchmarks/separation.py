@@ -62,11 +62,12 @@ def main(argv: Sequence[str] | None = None) -> dict:
         }
         sections.append(markdown(label, args.k, len(keys), summaries))
         for s in summaries:
-            a = s["adapter"]
+            a, b = s["kept_adapter"], s["pooled_adapter"]
             print(
                 f"separation {label} budget {s['budget']}: step spent in {s['triggered']} of "
-                f"{s['runs']} runs, changed the pick in {s['changed']}; adapter regret "
-                f"{100 * a['regret_plain']:.2f} -> {100 * a['regret_separated']:.2f} pt"
+                f"{s['runs']} runs; deployed adapter's regret {100 * a['regret_plain']:.2f} -> "
+                f"{100 * a['regret_with_step']:.2f} pt keeping the best adapter, "
+                f"{100 * b['regret_with_step']:.2f} pt pooling the seeds"
             )
     header = (
         f"# Does the noise-aware last step pay? (`--separate {args.k}`)\n\n"
@@ -75,14 +76,15 @@ def main(argv: Sequence[str] | None = None) -> dict:
         f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. Nothing trained: recorded rows "
         "replayed (`loratune.strategies.race.separation`). A search picks by validation; with "
         "the step, when its top K are within validation noise (McNemar p >= 0.05, pick against "
-        "runner-up) each is charged a second training seed (the subset's seed-1 row) and the "
-        "pick is the best pooled over both seeds. Judges, read by no decision: the test "
-        "accuracy of the pick's first-seed adapter (what is deployed), and the config's test "
-        "accuracy averaged over every training seed recorded. The last column is a variant "
-        "that deploys the best of the 2K adapters by validation instead of pooling (its regret "
-        "is against the best first-seed adapter, so it can go below 0). Δ = regret with the "
-        "step − "
-        "without (negative: it helped); intervals resample the runs, so they cover other "
+        "runner-up) each is charged a second training seed (the subset's seed-1 row), and the "
+        "step keeps the adapter, of the 2K, with the most validation examples right (as "
+        "`loratune autotune --separate` does). The first design, pooling each config's two "
+        "seeds and deploying the pooled best config's first-seed adapter, is shown beside it. "
+        "Judges, read by no decision: the test accuracy of the deployed adapter, against the "
+        "subset's best first-seed adapter (a kept second-seed adapter can go below 0), and the "
+        "config's test accuracy averaged over every training seed recorded. Δ = regret with "
+        "the step − without (negative: it helped); intervals resample the runs, so they cover "
+        "other "
         f"draws on this subset, not other subsets. Success: within {100 * SUCCESS_WITHIN:g} "
         "point of the subset's best on the adapter judge. Compute: charged seconds over the "
         "subset's.\n\n"

@@ -1,6 +1,6 @@
 """The noise-aware last step (`separate`), end to end with tiny-llama: off, it changes
 nothing; on, with the top configs within noise, it trains each once more with the next
-training seed and picks by both seeds pooled."""
+training seed and keeps the adapter with the best validation accuracy of either seed."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def _within_noise(a: str, b: str) -> PairedDifference:
     return PairedDifference(a_only, b_only, len(a), 1.0)
 
 
-def test_within_noise_trains_the_top_again_and_picks_by_both_seeds(tmp_path, files, monkeypatch):
+def test_within_noise_trains_the_top_again_and_keeps_the_best_adapter(tmp_path, files, monkeypatch):
     monkeypatch.setattr(stats, "paired_difference", _within_noise)  # the top two tie
     result = _autotune(tmp_path, files, "sep", separate=2)
     trials = _trials(tmp_path, "sep")
@@ -96,28 +96,52 @@ def test_within_noise_trains_the_top_again_and_picks_by_both_seeds(tmp_path, fil
         reverse=True,
     )[:2]
     assert {config_key(r.config) for r in extra} == {config_key(r.config) for r in top}
-    # The pick is the config with the most validation examples right over both seeds.
+    # The pick is the adapter, of the four, with the most validation examples right; a tie
+    # goes to the first seed, then to the higher first ranking.
     second = {config_key(r.config): r for r in extra}
-    pooled = [
-        r.metrics["val_correct"] + second[config_key(r.config)].metrics["val_correct"] for r in top
-    ]
-    best = 0 if pooled[0] >= pooled[1] else 1
-    assert result.best.number == top[best].number  # the first seed's trial: its adapter
+    adapters = [(r, i, False) for i, r in enumerate(top)]
+    adapters += [(second[config_key(r.config)], i, True) for i, r in enumerate(top)]
+    kept, index, again = max(
+        adapters, key=lambda a: (Fraction(a[0].metrics["val_correct"], 32), not a[2], -a[1])
+    )
+    assert result.best.number == kept.number
     sep = result.separation
     assert sep is not None
     assert sep.configs == tuple(r.config.describe() for r in top)
-    assert sep.correct == tuple(pooled) and sep.pick == best
-    assert sep.total == (64, 64)
+    assert sep.correct == tuple(r.metrics["val_correct"] for r in top) and sep.total == (32, 32)
+    assert sep.second_correct == tuple(
+        second[config_key(r.config)].metrics["val_correct"] for r in top
+    )
+    assert sep.pick == index and sep.pick_seed == (1 if again else 0)
     assert sep.p_before == 1.0 and sep.p_after == 1.0 and not sep.distinguishable
     assert sep.extra_trials == 2 and sep.seed == 1 and sep.extra_seconds > 0
-    assert "2 more trials (seed 1" in sep.line()
-    # The test split was read once, for that pick, and validation names the same pick.
+    assert "2 more trials (seed 1" in sep.line() and "kept the adapter of" in sep.line()
+    # The test split was read once, for that adapter, and validation names the same pick.
     v = result.validation
-    assert v.pick.config == top[best].config.describe() and v.pick.test_total == 24
+    assert v.pick.config == kept.config.describe() and v.pick.test_total == 24
     # A resumed run replays the same decisions and trains nothing new.
-    again = _autotune(tmp_path, files, "sep", separate=2, resume=True)
+    again_run = _autotune(tmp_path, files, "sep", separate=2, resume=True)
     assert len(_trials(tmp_path, "sep")) == len(trials)
-    assert again.best.number == result.best.number and again.separation == sep
+    assert again_run.best.number == result.best.number and again_run.separation == sep
+
+
+def test_a_second_seed_adapter_is_kept_tested_and_deployed(tmp_path, files, monkeypatch):
+    """Where the second seed's run of a config is the best adapter, that trial is the pick:
+    its adapter was saved, the test split is read for it, and it is the one deployed."""
+    import loratune.api.separate as step
+    from loratune.strategies.separate import Kept
+
+    monkeypatch.setattr(stats, "paired_difference", _within_noise)
+    monkeypatch.setattr(step, "keep_best_adapter", lambda a, b: Kept(1, True, 0.5, False))
+    result = _autotune(tmp_path, files, "seed1", separate=2)
+    best = result.best
+    assert best.metrics.get("phase") == "separate" and best.config.seed == 1
+    assert result.separation is not None and result.separation.pick_seed == 1
+    assert "trained with seed 1" in result.separation.line()
+    assert result.validation.pick.config == best.config.describe()
+    assert result.validation.pick.test_total == 24  # tested: its adapter was there to load
+    assert result.adapter_dir == tmp_path / "seed1" / "adapter"
+    assert (result.adapter_dir / "adapter_config.json").is_file()
 
 
 def test_told_apart_spends_nothing(tmp_path, files, monkeypatch):

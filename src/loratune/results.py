@@ -147,19 +147,23 @@ class Separation:
     """The noise-aware last step (`--separate K`): the top K configs by validation, and
     whether another training seed told the pick apart from the runner-up.
 
-    `correct` and `total` are each config's validation counts pooled over the seeds it was
-    trained with (one seed when nothing was spent); `pick` indexes the pooled best."""
+    `correct` and `total` are each config's first-seed validation counts; `second_correct`
+    and `second_total` its second seed's (None: not trained, failed or stopped); the kept
+    adapter is config `pick` trained with `pick_seed`."""
 
     configs: tuple[str, ...]  # Config.describe(), in the validation order of the first seed
     correct: tuple[int, ...]
     total: tuple[int, ...]
     p_before: float | None  # McNemar, pick vs runner-up, first seed (None: no hits recorded)
-    p_after: float | None  # McNemar over both seeds' hits (None: nothing was spent)
+    p_after: float | None  # McNemar, kept adapter vs the next best (None: nothing was spent)
     distinguishable: bool
     extra_trials: int = 0
     extra_seconds: float = 0.0  # charged by the extra trials
     seed: int | None = None  # the extra trials' training seed (None: nothing was spent)
     pick: int = 0
+    second_correct: tuple[int | None, ...] = ()
+    second_total: tuple[int | None, ...] = ()
+    pick_seed: int | None = None  # the kept adapter's training seed (None: nothing was spent)
 
     def line(self) -> str:
         """One line for the CLI and the report."""
@@ -172,11 +176,18 @@ class Separation:
             )
         after = "-" if self.p_after is None else f"{self.p_after:.2g}"
         i = self.pick
+        again = self.pick_seed == self.seed and i < len(self.second_correct)
+        correct, total = (
+            (self.second_correct[i], self.second_total[i])
+            if again
+            else (self.correct[i], self.total[i])
+        )
         return (
             f"separate: top {k} were within noise (McNemar p {before}); {self.extra_trials} "
-            f"more trials (seed {self.seed}, {self.extra_seconds:.0f} s) -> pick "
-            f"{self.configs[i]} (pooled {self.correct[i]}/{self.total[i]}), distinguishable "
-            f"from runner-up: {'yes' if self.distinguishable else 'no'} (p {after})"
+            f"more trials (seed {self.seed}, {self.extra_seconds:.0f} s) -> kept the adapter "
+            f"of {self.configs[i]} trained with seed {self.pick_seed} ({correct}/{total} on "
+            f"validation), distinguishable from the next best adapter: "
+            f"{'yes' if self.distinguishable else 'no'} (p {after})"
         )
 
 

@@ -103,9 +103,9 @@ def autotune(
                 "see them with `loratune export`"
             )
         pruner.rule = None  # the separating trials run every epoch
-        separated = separate(job, all_records, spec.budget.separate)
+        separated = separate(job, all_records, spec.budget.separate, adapters)
         if separated is not None:
-            # The test reads the first seed's trial of the picked config, and its adapter.
+            # The test reads the kept adapter's trial (first or second seed).
             best, separation = separated
         else:
             separation = None

@@ -21,7 +21,7 @@ from loratune.tasks import get_metric
 
 PICK_ATTR = "pick_test"  # study attribute: the pick's trial number and its test counts
 # The noise-aware last step (`api.separate`): its trials' phase, and the study attribute that
-# names the trial it picked (the first seed's trial of the config pooled best).
+# names the trial it picked (the adapter it kept, of the first or the second seed).
 SEPARATE_PHASE = "separate"
 SEPARATE_ATTR = "separate_pick"
 
@@ -49,7 +49,7 @@ def ranked(trials: list[TrialRecord]) -> list[TrialRecord]:
     """The finished trials, best validation accuracy first; the earlier first in a tie.
 
     A trial of the noise-aware last step is another training seed of a config already
-    ranked: it is pooled with that config's trial there (`api.separate`), never ranked alone."""
+    ranked: only that step weighs it (`api.separate`), the search's ranking never does."""
     full = [r for r in trials if r.full and r.metrics.get("phase") != SEPARATE_PHASE]
     return sorted(full, key=lambda r: (validation_score(r), -r.number), reverse=True)
 
@@ -112,7 +112,7 @@ def keep_adapters(
     keep = {
         "best": set(),
         "verified": {r.number for r in verified} | {pick.number},
-        "all": {r.number for r in trials},
+        "all": {r.number for r in trials} | {pick.number},  # the pick may be a separate trial
         "none": set(),
     }[save]
     kept: Path | None = None

@@ -4,15 +4,18 @@ After the search, the top K finished configs by validation are compared as valid
 check compares the pick with the runner-up (exact McNemar on their per-example hits). When
 they are told apart (p < 0.05) nothing more is spent. Otherwise each of the K is trained once
 more with the next training seed (spec.seed + 1), with no early stopping, through the same
-backend and study; the pick is then the config with the most validation examples right over
-both seeds (exact counts; a tie goes to the earlier in the first ranking), and the same test
-on both seeds' hits says whether it is now distinguishable. Validation decides all of it; the
-test split is still read once, for the final pick (`pick.test_pick`).
+backend and study, its adapter kept beside the search's; the pick is then the one of the 2K
+adapters with the most validation examples right (exact counts; a tie goes to the first seed,
+then to the earlier in the first ranking: `strategies.separate.keep_best_adapter`), and the
+same test against the next best adapter says whether it is distinguishable. Validation
+decides all of it; the test split is still read once, for the adapter kept
+(`pick.test_pick`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from loratune.api.context import Job
 from loratune.api.pick import SEPARATE_ATTR, SEPARATE_PHASE, ranked
@@ -22,7 +25,7 @@ from loratune.results import Separation
 from loratune.space import Config, config_key
 from loratune.strategies.loop import run_loop
 from loratune.strategies.race.base import Answer, Observation, Strategy
-from loratune.strategies.separate import SeedScore, pool_seeds
+from loratune.strategies.separate import SeedScore, keep_best_adapter
 from loratune.study import TrialRecord, records
 
 
@@ -40,10 +43,13 @@ class _Again(Strategy):
         return next((c for c in self.todo if config_key(c) not in taken), None)
 
 
-def separate(job: Job, trials: list[TrialRecord], k: int) -> tuple[TrialRecord, Separation] | None:
-    """The pick among the top `k` of `trials` (the search's, first training seed) and how it
-    was separated; None when the step is off (k < 2, or a metric with no per-example hits)
-    or fewer than two configs finished. Early stopping must be off in the study's pruner."""
+def separate(
+    job: Job, trials: list[TrialRecord], k: int, adapters: Path | None = None
+) -> tuple[TrialRecord, Separation] | None:
+    """The pick among the adapters of the top `k` of `trials` (the search's, first training
+    seed) and of their second-seed trials (adapters saved in `adapters`), and how it was
+    separated; None when the step is off (k < 2, or a metric with no per-example hits) or
+    fewer than two configs finished. Early stopping must be off in the study's pruner."""
     top = ranked(trials)[:k]
     if k < 2 or job.metric.name != "accuracy" or len(top) < 2:
         return None
@@ -61,8 +67,9 @@ def separate(job: Job, trials: list[TrialRecord], k: int) -> tuple[TrialRecord, 
         job,
         lambda c: SEPARATE_PHASE,
         total=len(top),
+        save_dir=adapters,  # the kept adapter may be a second-seed one
         remote=getattr(job.get_backend(), "remote", False),
-        seed=seed,  # no adapters kept, no early-stopping rule sent to remote workers
+        seed=seed,  # no early-stopping rule sent to remote workers
     )
     strategy = _Again([r.config for r in top])
     strategy.reset(job.space, seed)
@@ -73,23 +80,30 @@ def separate(job: Job, trials: list[TrialRecord], k: int) -> tuple[TrialRecord, 
         if str(r.metrics.get("config_key") or "").endswith(f";seed={seed}")
     }
     extra = [again[key] for r in top if (key := config_key(r.config)) in again]
-    second = [again.get(config_key(r.config)) for r in top]
-    pooled = pool_seeds(
-        [_score(r) for r in top], [_score(t) if t is not None and t.full else None for t in second]
+    second = [
+        t if (t := again.get(config_key(r.config))) is not None and t.full else None for r in top
+    ]
+    kept = keep_best_adapter(
+        [_score(r) for r in top], [_score(t) if t is not None else None for t in second]
     )
+    pick = second[kept.pick] if kept.second else top[kept.pick]
+    assert pick is not None  # keep_best_adapter only keeps a second-seed adapter that exists
     sep = Separation(
         configs=tuple(r.config.describe() for r in top),
-        correct=pooled.correct,
-        total=pooled.total,
+        correct=tuple(_counts(r)[0] for r in top),
+        total=tuple(_counts(r)[1] for r in top),
         p_before=p_before,
-        p_after=pooled.p_after,
-        distinguishable=pooled.distinguishable,
+        p_after=kept.p_after,
+        distinguishable=kept.distinguishable,
         extra_trials=len(extra),
         extra_seconds=sum(charged(r) for r in extra),
         seed=seed,
-        pick=pooled.pick,
+        pick=kept.pick,
+        second_correct=tuple(_counts(t)[0] if t is not None else None for t in second),
+        second_total=tuple(_counts(t)[1] if t is not None else None for t in second),
+        pick_seed=seed if kept.second else job.seed,
     )
-    return _recorded(job, top[pooled.pick], sep)
+    return _recorded(job, pick, sep)
 
 
 def _counts(r: TrialRecord) -> tuple[int, int]:

@@ -266,7 +266,8 @@ def autotune(
         int,
         typer.Option(
             help="0: off; K >= 2: when the pick is within validation noise of the runner-up, "
-            "train the top K again with the next training seed and pick by both seeds pooled"
+            "train the top K again with the next training seed and keep the adapter, of the 2K, "
+            "with the best validation accuracy"
         ),
     ] = 0,
     storage: Storage = None,

@@ -1,5 +1,11 @@
 """The noise-aware last step's decisions, pure: is the pick told apart from the runner-up on
-validation, and which config wins once a second training seed is pooled in.
+validation, and which adapter to keep once the top configs are trained with a second seed.
+
+The step keeps the best adapter (`keep_best_adapter`). Pooling each config's two seeds
+(`pool_seeds`) was the first design; the replay on customer_support's training-noise subset
+showed that a run's luck is the adapter's own (its validation and test residuals correlate
+0.70), so pooling trades the lucky adapter for a config average the deployed adapter does not
+have (benchmarks/SEPARATION.md). `pool_seeds` stays for that comparison.
 
 `api.separate` applies them to real trials; the race's separation analysis
 (`strategies.race.separation`) applies them to recorded rows, so both decide alike.
@@ -77,4 +83,44 @@ def pool_seeds(first: Sequence[SeedScore], second: Sequence[SeedScore | None]) -
     )
 
 
-__all__ = ["DISTINGUISHABLE_P", "Pooled", "SeedScore", "mcnemar_p", "pool_seeds"]
+@dataclass(frozen=True)
+class Kept:
+    """The adapter the step keeps: config `pick` (index into the first ranking) trained with
+    the first seed (`second` False) or the second, and whether it is told apart from the next
+    best adapter (McNemar on their validation hits)."""
+
+    pick: int
+    second: bool
+    p_after: float | None
+    distinguishable: bool
+
+
+def keep_best_adapter(first: Sequence[SeedScore], second: Sequence[SeedScore | None]) -> Kept:
+    """Of the top configs' adapters, first seed (`first`, best validation first) and second
+    seed (`second`, None where that trial failed or stopped), the one with the most validation
+    examples right; a tie goes to the first seed, then to the earlier in the first ranking."""
+    if len(first) != len(second) or len(first) < 2:
+        raise ValueError(
+            "keep_best_adapter needs two or more configs, each with its second seed or None"
+        )
+    adapters = [(a, i, False) for i, a in enumerate(first)]
+    adapters += [(b, i, True) for i, b in enumerate(second) if b is not None]
+    order = sorted(
+        adapters,
+        key=lambda a: (Fraction(a[0].correct, a[0].total or 1), not a[2], -a[1]),
+        reverse=True,
+    )
+    (best, pick, again), (runner, _, _) = order[0], order[1]
+    p_after = mcnemar_p(best, runner)
+    return Kept(pick, again, p_after, p_after is not None and p_after < DISTINGUISHABLE_P)
+
+
+__all__ = [
+    "DISTINGUISHABLE_P",
+    "Kept",
+    "Pooled",
+    "SeedScore",
+    "keep_best_adapter",
+    "mcnemar_p",
+    "pool_seeds",
+]

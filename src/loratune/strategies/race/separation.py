@@ -6,17 +6,16 @@ training seed 1, `<domain>-seed1.jsonl`) holds exactly that second seed. Here a 
 the subset draws `budget` configs at random (the whole subset: exhaustive search), picks the
 one with the most validation examples right, and, with the step on, applies the step's own
 decisions (`strategies.separate`, as `api.separate` does) to its top K, reading the seed-1
-rows for the extra trials. Validation decides; two judges read test accuracy, never seen by
-a decision:
+rows for the extra trials: the step keeps the best of the 2K adapters by validation
+(`keep_best_adapter`; a tie goes to the first seed, then to the first ranking). The first
+design, pooling each config's two seeds and deploying the pooled best config's first-seed
+adapter (`pool_seeds`), is replayed beside it. Validation decides; two judges read test
+accuracy, never seen by a decision:
 
-- the deployed adapter: the test accuracy of the pick's first-seed trial (what the user gets);
+- the deployed adapter: its test accuracy (what the user gets), against the subset's best
+  first-seed adapter, so a kept second-seed adapter can score a regret below 0;
 - the config: its test accuracy averaged over every training seed recorded for it (what the
   config is worth beyond one adapter's luck).
-
-A variant of the step keeps the best adapter instead of pooling: of the 2K trained adapters
-(first and second seed of the top K) it deploys the one with the most validation examples
-right (a tie goes to the first seed, then to the higher first ranking). Its regret is against
-the same best first-seed adapter, so it can be negative: another seed's run may beat them all.
 
 Regret on each judge is against the subset's best on that judge; compute is the charged
 seconds of the trials run (the extra ones included) over the subset's total.
@@ -34,7 +33,13 @@ from scipy import stats as sps
 
 from loratune.strategies.race.compare import mean_ci
 from loratune.strategies.race.run import SUCCESS_WITHIN, test_score, val_score, within
-from loratune.strategies.separate import DISTINGUISHABLE_P, SeedScore, mcnemar_p, pool_seeds
+from loratune.strategies.separate import (
+    DISTINGUISHABLE_P,
+    SeedScore,
+    keep_best_adapter,
+    mcnemar_p,
+    pool_seeds,
+)
 
 Rows = Mapping[str, Mapping[str, Any]]  # config key -> recorded row
 
@@ -47,17 +52,19 @@ class SeparationRun:
     seed: int
     exhaustive: bool  # every config of the subset, in grid order
     triggered: bool  # the top K were within noise: the extra trials were spent
-    changed: bool  # the step picked another config
+    changed: bool  # pooling picked another config
+    kept_changed: bool  # the kept adapter is not the plain pick's
     regret_plain: float  # deployed-adapter judge, accuracy (fraction)
-    regret_separated: float
+    regret_pooled: float
     config_regret_plain: float  # config judge (mean over training seeds)
-    config_regret_separated: float
-    regret_best_adapter: float  # the variant: the best of the 2K adapters by validation
-    config_regret_best_adapter: float
+    config_regret_pooled: float
+    regret_kept: float  # the step as shipped: the best of the 2K adapters by validation
+    config_regret_kept: float
     success_plain: bool
-    success_separated: bool
+    success_pooled: bool
+    success_kept: bool
     compute_plain: float  # charged seconds / the subset's first-seed total
-    compute_separated: float
+    compute_with_step: float
 
 
 def _score(row: Mapping[str, Any]) -> SeedScore:
@@ -102,15 +109,15 @@ def replay(
     # Told apart already (or nothing to tell apart): the step spends nothing.
     p_before = mcnemar_p(scores[0], scores[1]) if len(top) > 1 else None
     triggered = len(top) > 1 and not (p_before is not None and p_before < DISTINGUISHABLE_P)
-    separated, extra = plain, 0.0
+    pooled_key, extra = plain, 0.0
     kept_key, kept_row = plain, first[plain]
     if triggered:
         pooled = pool_seeds(scores, [_score(second[key]) for key in top])
-        separated = top[pooled.pick]
+        pooled_key = top[pooled.pick]
         extra = sum(_charged(second[key]) for key in top)
-        adapters = [(key, first[key], 1, -i) for i, key in enumerate(top)]
-        adapters += [(key, second[key], 0, -i) for i, key in enumerate(top)]
-        kept_key, kept_row, _, _ = max(adapters, key=lambda a: (val_score(a[1]), a[2], a[3]))
+        kept = keep_best_adapter(scores, [_score(second[key]) for key in top])
+        kept_key = top[kept.pick]
+        kept_row = (second if kept.second else first)[kept_key]
 
     test_best = max(test_score(first[key]) for key in keys)
     config_test = {key: _config_test(key, [first, second, *others]) for key in keys}
@@ -121,17 +128,19 @@ def replay(
         seed=seed,
         exhaustive=budget is None,
         triggered=triggered,
-        changed=separated != plain,
+        changed=pooled_key != plain,
+        kept_changed=kept_row is not first[plain],
         regret_plain=float(test_best - test_score(first[plain])),
-        regret_separated=float(test_best - test_score(first[separated])),
+        regret_pooled=float(test_best - test_score(first[pooled_key])),
         config_regret_plain=float(config_best - config_test[plain]),
-        config_regret_separated=float(config_best - config_test[separated]),
-        regret_best_adapter=float(test_best - test_score(kept_row)),
-        config_regret_best_adapter=float(config_best - config_test[kept_key]),
+        config_regret_pooled=float(config_best - config_test[pooled_key]),
+        regret_kept=float(test_best - test_score(kept_row)),
+        config_regret_kept=float(config_best - config_test[kept_key]),
         success_plain=within(test_score(first[plain]), test_best, margin),
-        success_separated=within(test_score(first[separated]), test_best, margin),
+        success_pooled=within(test_score(first[pooled_key]), test_best, margin),
+        success_kept=within(test_score(kept_row), test_best, margin),
         compute_plain=spent / total if total else 0.0,
-        compute_separated=(spent + extra) / total if total else 0.0,
+        compute_with_step=(spent + extra) / total if total else 0.0,
     )
 
 
@@ -154,15 +163,18 @@ def summarise(runs: Sequence[SeparationRun]) -> dict[str, Any]:
         "runs": len(runs),
         "triggered": sum(r.triggered for r in runs),
         "changed": sum(r.changed for r in runs),
+        "kept_changed": sum(r.kept_changed for r in runs),
         "compute_plain": float(np.mean([r.compute_plain for r in runs])),
-        "compute_separated": float(np.mean([r.compute_separated for r in runs])),
+        "compute_with_step": float(np.mean([r.compute_with_step for r in runs])),
         "success_plain": float(np.mean([r.success_plain for r in runs])),
-        "success_separated": float(np.mean([r.success_separated for r in runs])),
+        "success_pooled": float(np.mean([r.success_pooled for r in runs])),
+        "success_kept": float(np.mean([r.success_kept for r in runs])),
     }
     for judge, a, b in (
-        ("adapter", "regret_plain", "regret_separated"),
-        ("config", "config_regret_plain", "config_regret_separated"),
-        ("best_adapter", "regret_plain", "regret_best_adapter"),
+        ("kept_adapter", "regret_plain", "regret_kept"),
+        ("kept_config", "config_regret_plain", "config_regret_kept"),
+        ("pooled_adapter", "regret_plain", "regret_pooled"),
+        ("pooled_config", "config_regret_plain", "config_regret_pooled"),
     ):
         plain = np.array([getattr(r, a) for r in runs])
         sep = np.array([getattr(r, b) for r in runs])
@@ -171,7 +183,7 @@ def summarise(runs: Sequence[SeparationRun]) -> dict[str, Any]:
         p = float(sps.wilcoxon(nonzero).pvalue) if len(nonzero) >= 1 else None
         out[judge] = {
             "regret_plain": float(plain.mean()),
-            "regret_separated": float(sep.mean()),
+            "regret_with_step": float(sep.mean()),
             "delta": mean_ci(delta.tolist()),
             "wilcoxon_p": p,
             "helped": int((delta < 0).sum()),
@@ -198,15 +210,16 @@ def analyse(
 
 
 def markdown(label: str, k: int, configs: int, summaries: Sequence[Mapping[str, Any]]) -> str:
-    """One table per subset: each budget without and with the step, on both judges."""
+    """One table per subset: each budget without and with the step as shipped (keeping the
+    best adapter), then the first design (pooling the seeds), on both judges."""
     lines = [
         f"### `{label}`: {configs} configs with training seeds 0 and 1, top {k} separated",
         "",
-        "| search | runs | step spent (runs) | pick changed | compute without → with | "
-        "success without → with | adapter regret without → with, Δ [95% CI], Wilcoxon p | "
-        "config regret without → with, Δ [95% CI], Wilcoxon p | "
-        "keeping the best adapter instead: adapter regret without → with, Δ [95% CI], p |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| search | runs | step spent (runs) | compute without → with | adapter kept changed "
+        "| success without → with | **keeping the best adapter** (the step): adapter regret "
+        "without → with, Δ [95% CI], Wilcoxon p | its config regret | pooling the seeds (the "
+        "first design): pick changed | success | adapter regret | config regret |",
+        "| --- " * 12 + "|",
     ]
     for s in summaries:
         name = "exhaustive (grid order)" if s["exhaustive"] else f"random {s['budget']}"
@@ -214,20 +227,27 @@ def markdown(label: str, k: int, configs: int, summaries: Sequence[Mapping[str, 
             name,
             str(s["runs"]),
             str(s["triggered"]),
+            f"{100 * s['compute_plain']:.0f}% → {100 * s['compute_with_step']:.0f}%",
+            str(s["kept_changed"]),
+            f"{100 * s['success_plain']:.0f}% → {100 * s['success_kept']:.0f}%",
+            _judged(s["kept_adapter"]),
+            _judged(s["kept_config"]),
             str(s["changed"]),
-            f"{100 * s['compute_plain']:.0f}% → {100 * s['compute_separated']:.0f}%",
-            f"{100 * s['success_plain']:.0f}% → {100 * s['success_separated']:.0f}%",
+            f"{100 * s['success_plain']:.0f}% → {100 * s['success_pooled']:.0f}%",
+            _judged(s["pooled_adapter"]),
+            _judged(s["pooled_config"]),
         ]
-        for judge in ("adapter", "config", "best_adapter"):
-            j, d = s[judge], s[judge]["delta"]
-            p = "-" if j["wilcoxon_p"] is None else f"{j['wilcoxon_p']:.2g}"
-            cells.append(
-                f"{100 * j['regret_plain']:.2f} → {100 * j['regret_separated']:.2f} pt, "
-                f"{100 * d['mean']:+.2f} [{100 * d['ci_low']:+.2f}, {100 * d['ci_high']:+.2f}], "
-                f"p {p}"
-            )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _judged(j: Mapping[str, Any]) -> str:
+    d = j["delta"]
+    p = "-" if j["wilcoxon_p"] is None else f"{j['wilcoxon_p']:.2g}"
+    return (
+        f"{100 * j['regret_plain']:.2f} → {100 * j['regret_with_step']:.2f} pt, "
+        f"{100 * d['mean']:+.2f} [{100 * d['ci_low']:+.2f}, {100 * d['ci_high']:+.2f}], p {p}"
+    )
 
 
 __all__ = ["SeparationRun", "analyse", "markdown", "replay", "subset_keys", "summarise"]
