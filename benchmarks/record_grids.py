@@ -25,14 +25,8 @@ from loratune.api import sweep
 from loratune.api.context import SilentProgress
 from loratune.provenance import provenance
 from loratune.space import load_space
-from loratune.study import (
-    TrialRecord,
-    export_rows,
-    import_rows,
-    open_study,
-    read_jsonl,
-    write_jsonl,
-)
+from loratune.study import TrialRecord, open_study
+from loratune.study.rows import export_rows, import_rows, read_jsonl, write_jsonl
 from loratune.tasks import N_TEST, N_VAL
 
 HERE = Path(__file__).resolve().parent

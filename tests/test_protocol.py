@@ -18,7 +18,8 @@ from loratune.executors.replay import ReplayExecutor, charged_seconds
 from loratune.space import Config, config_key
 from loratune.strategies.autotune import EarlyStop
 from loratune.strategies.race.run import within
-from loratune.study import export_rows, open_study
+from loratune.study import open_study
+from loratune.study.rows import export_rows
 from loratune.trainer import run_trial
 
 LABELS = ("billing", "account", "delivery")

@@ -8,16 +8,8 @@ from loratune.api.context import prepare_job, run_configs
 from loratune.api.spec import JobSpec
 from loratune.errors import LoratuneError
 from loratune.space import load_space
-from loratune.study import (
-    INTERRUPTED,
-    done_keys,
-    export_rows,
-    import_rows,
-    open_study,
-    records,
-    start_trial,
-    write_jsonl,
-)
+from loratune.study import done_keys, open_study, records, start_trial
+from loratune.study.rows import INTERRUPTED, export_rows, import_rows, write_jsonl
 from loratune.trainer import TrialFailed
 
 DOC_FIELDS = {

@@ -204,7 +204,8 @@ def export(
     ] = None,
 ) -> None:
     """Write every recorded trial as one JSON object per line."""
-    from loratune.study import export_rows, list_studies, open_study, write_jsonl
+    from loratune.study import list_studies, open_study
+    from loratune.study.rows import export_rows, write_jsonl
 
     names = study or list_studies(storage)
     rows = []
@@ -225,7 +226,8 @@ def import_results(
 ) -> None:
     """Add exported trials to a study (a recorded grid, or another machine's results)."""
     from loratune.space import load_space
-    from loratune.study import import_rows, open_study, read_jsonl
+    from loratune.study import open_study
+    from loratune.study.rows import import_rows, read_jsonl
 
     rows = read_jsonl(str(path))
     by_study: dict[str, list[dict]] = {}
