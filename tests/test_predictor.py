@@ -14,7 +14,7 @@ from loratune.predictor import (
     GPSurrogate,
     Predictor,
     Surrogate,
-    calibration_scale,
+    calibrated,
     default_candidates,
     expected_improvement,
     select_surrogate,
@@ -109,25 +109,52 @@ def test_calibration_widens_an_overconfident_std_to_honest_coverage() -> None:
     assert _coverage(cal, x_test, y_test) >= 0.85
 
 
-def test_calibration_scale_is_the_conformal_rank_of_the_scores() -> None:
-    # A model predicting 0 with std 1 everywhere: each score is |y|, and with n = 9 points
-    # the rank ceil(10 * 0.9) = 9 is the largest, divided by the normal quantile 1.645.
-    class Zero(Surrogate):
-        name = "zero"
+class _Zero(Surrogate):
+    """Predicts 0 with std 1 everywhere, except std `low` when fitted without point `at`."""
 
-        def clone(self) -> Surrogate:
-            return Zero()
+    name = "zero"
 
-        def fit(self, x: np.ndarray, y: np.ndarray) -> Surrogate:
-            return self
+    def __init__(self, at: float | None = None, low: float = 1.0) -> None:
+        self.at, self.low, self._without_at = at, low, False
 
-        def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            return np.zeros(len(x)), np.ones(len(x))
+    def clone(self) -> Surrogate:
+        return _Zero(self.at, self.low)
 
+    def fit(self, x: np.ndarray, y: np.ndarray) -> Surrogate:
+        self._without_at = self.at is not None and self.at not in x[:, 0]
+        return self
+
+    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        std = np.full(len(x), self.low if self._without_at else 1.0)
+        return np.zeros(len(x)), std
+
+
+def _loo(n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(np.delete(np.arange(n), i), np.array([i])) for i in range(n)]
+
+
+def test_calibration_is_the_conformal_rank_of_the_scores() -> None:
+    # Std 1 everywhere: the offset is the median std, 1, so each score is |y| / 2, and with
+    # n = 9 points the rank ceil(10 * 0.9) = 9 is the largest, 9 / 2, over the normal quantile
+    # 1.645: the calibrated std, scale * (1 + 1), is 9 / 1.645, as without an offset.
     y = np.arange(1.0, 10.0)
-    x = y[:, None]
-    folds = [(np.delete(np.arange(9), i), np.array([i])) for i in range(9)]
-    assert calibration_scale(Zero(), x, y, folds) == pytest.approx(9 / 1.6448536, rel=1e-6)
+    cal = calibrated(_Zero(), y[:, None], y, _loo(9))
+    assert cal.offset == 1.0
+    assert cal.scale == pytest.approx(4.5 / 1.6448536, rel=1e-6)
+    std = cal.fit(y[:, None], y).predict(np.zeros((1, 1)))[1]
+    assert std == pytest.approx([9 / 1.6448536], rel=1e-6)
+
+
+def test_calibration_survives_a_fold_whose_std_collapses() -> None:
+    # Fitted without the point y = 3, the model claims std 1e-6 there (boosting's quantile
+    # models did this on the demo's 6 explored trials). Divided by that std alone its score
+    # is 3e6 and the scale would hit its bound (100): every interval 100 times too wide. With
+    # the offset its score is 3 / (1e-6 + 1), below the largest, 9 / 2.
+    y = np.arange(1.0, 10.0)
+    cal = calibrated(_Zero(at=3.0, low=1e-6), y[:, None], y, _loo(9))
+    assert cal.scale == pytest.approx(4.5 / 1.6448536, rel=1e-6)
+    std = cal.fit(y[:, None], y).predict(np.zeros((1, 1)))[1]
+    assert std[0] < 6  # intervals no wider than the data's own range
 
 
 def test_too_few_points_fall_back_to_gp() -> None:
