@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,14 @@ import pytest
 from loratune import stats
 from loratune.report import write_report
 from loratune.report.data import Point, pareto_front
-from loratune.report.fmt import pct, pts, pval
+from loratune.report.fmt import p_is, pct, pts, pval
 from loratune.report.tables import _corr, _test
 from loratune.results import (
     AutotuneResult,
     GridSummary,
     Pick,
     Prediction,
+    RunnerUp,
     Speedup,
     Spent,
     Validation,
@@ -191,8 +193,8 @@ def test_full_report(tmp_path: Path) -> None:
         assert "toy" in text and "tiny-llama" in text and result.study in text
         assert best.config.describe() in text
         assert pct(best.accuracy) in text
-        assert f"(Spearman ρ = {rho.value:.2f}, p = {pval(rho.p)}" in text
-        assert f"{tau.value:.2f} (p = {pval(tau.p)})" in text
+        assert f"(Spearman ρ = {rho.value:.2f}, {p_is(rho.p)}" in text
+        assert f"{tau.value:.2f} ({p_is(tau.p)})" in text
         assert pts(p.mae) in text and pts(lo) in text and pts(hi) in text  # MAE and its CI
         assert "needs at least 6 non-zero differences" in text  # why Wilcoxon has no p
         assert "Only 4 predicted config(s) were verified" in text  # the warning, shown
@@ -315,9 +317,10 @@ def test_statistics_as_printed() -> None:
     assert _test(stats.TestResult(None, None, "needs at least 2 pairs")) == (
         "– (needs at least 2 pairs)"
     )
-    assert _test(stats.TestResult(1.5, 0.0001)) == "p = < 0.001 (statistic 1.50)"
+    assert _test(stats.TestResult(1.5, 0.0001)) == "p < 0.001 (statistic 1.50)"
     assert pct(None) == pts(None) == "–"
     assert pct(float("nan")) == "–"
+    assert p_is(0.3219) == "p = 0.322" and p_is(0.0004) == "p < 0.001" and pval(0.0004) == "< 0.001"
 
 
 def test_validation_decides_and_test_reports_apart(tmp_path: Path) -> None:
@@ -353,3 +356,27 @@ def test_pick_not_scored_on_test(tmp_path: Path) -> None:
     _, md = read(write_report(dataclasses.replace(result, validation=v), SPACE, tmp_path / "r"))
     assert "validation accuracy (not scored on the test split)" in md
     assert "not compared with the grid study's test accuracies" in md
+
+
+@pytest.mark.parametrize(
+    ("a_only", "b_only", "told_apart"), [(1, 0, False), (20, 2, True)], ids=["draw", "apart"]
+)
+def test_verdict_says_whether_the_pick_is_told_apart_from_the_runner_up(
+    tmp_path: Path, a_only: int, b_only: int, told_apart: bool
+) -> None:
+    result = build_result(4)
+    pick = "1" * a_only + "0" * b_only + "1" * (256 - a_only - b_only)
+    runner_hits = "0" * a_only + "1" * b_only + "1" * (256 - a_only - b_only)
+    diff = stats.paired_difference(pick, runner_hits)
+    assert (diff.p < stats.DISTINGUISHABLE_P) is told_apart
+    runner = RunnerUp("rank=8 alpha=16 lr=0.001 wd=0", 0.75, diff)
+    v = dataclasses.replace(result.validation, pick_vs_runner_up=runner)
+    _, md = read(write_report(dataclasses.replace(result, validation=v), SPACE, tmp_path))
+    verdict = md.split("## Verdict")[1].split("## ")[0]
+    counts = f"{a_only} vs {b_only} of 256 validation examples"
+    assert counts in verdict and f"McNemar {escape(p_is(diff.p))}" in verdict  # markdown escapes <
+    assert (
+        "told apart from the runner-up (rank=8 alpha=16 lr=0.001 wd=0)" in verdict
+    ) is told_apart
+    assert ("**within noise** of the runner-up" in verdict) is not told_apart
+    assert ("--separate 3" in verdict) is not told_apart

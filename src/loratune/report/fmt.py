@@ -55,6 +55,12 @@ def pval(x: float | None) -> str:
     return "< 0.001" if f < 0.001 else f"{f:.3f}"
 
 
+def p_is(x: float | None) -> str:
+    """'p = 0.322', or 'p < 0.001' (not 'p = < 0.001')."""
+    text = pval(x)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def factor(x: float | None) -> str:
     f = num(x)
     return DASH if f is None else f"{f:.1f}×"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from loratune.report.data import ReportData
 from loratune.report.document import Block, Para, Table
-from loratune.report.fmt import DASH, factor, lr, money, num, pct, pts, pval, secs, wd
+from loratune.report.fmt import DASH, factor, lr, money, num, p_is, pct, pts, secs, wd
 from loratune.report.measures import (
     Z90,
     grid_regret,
@@ -118,7 +118,7 @@ def _stats_table(data: ReportData) -> Table:
 def _corr(c: Correlation | None) -> str:
     if c is None:
         return f"{DASH} (too few configs)"
-    return f"{c.value:.2f}" + (f" (p = {pval(c.p)})" if c.p is not None else "")
+    return f"{c.value:.2f}" + (f" ({p_is(c.p)})" if c.p is not None else "")
 
 
 def _test(t: TestResult | None) -> str:
@@ -126,9 +126,7 @@ def _test(t: TestResult | None) -> str:
         return DASH
     if t.p is None:
         return f"{DASH} ({t.reason})" if t.reason else DASH
-    return f"p = {pval(t.p)}" + (
-        f" (statistic {t.statistic:.2f})" if t.statistic is not None else ""
-    )
+    return p_is(t.p) + (f" (statistic {t.statistic:.2f})" if t.statistic is not None else "")
 
 
 def regret(data: ReportData) -> list[Block]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from loratune.report.data import ReportData
 from loratune.report.document import Callout
-from loratune.report.fmt import factor, num, pct, pts, pval, secs
+from loratune.report.fmt import factor, num, p_is, pct, pts, secs
 from loratune.report.measures import (
     SAME,
     grid_regret,
@@ -14,6 +14,7 @@ from loratune.report.measures import (
     spent_trials,
     top1_regret,
 )
+from loratune.results import RunnerUp
 
 
 def headline(data: ReportData) -> str:
@@ -49,6 +50,24 @@ def _best_detail(data: ReportData) -> str:
     elif phase == "explore" and verified:
         text += f" None of the {len(verified)} verified configs beat it."
     return text
+
+
+def _runner_up_sentence(r: RunnerUp) -> str:
+    """Whether validation told the pick apart from the next-best trial (the CLI prints the
+    same test): a pick within noise is a draw that another training seed could reverse."""
+    d = r.difference
+    test = (
+        f"{d.a_only} vs {d.b_only} of {d.examples} validation examples answered right by only "
+        f"one of them, exact McNemar {p_is(d.p)}"
+    )
+    if r.distinguishable:
+        return f"On validation the pick is told apart from the runner-up ({r.config}): {test}."
+    return (
+        f"On validation the pick is **within noise** of the runner-up ({r.config}, "
+        f"{pct(r.accuracy)}): {test}. Retrained with another seed, either could come out ahead; "
+        "`--separate 3` retrains the top 3 with the next seed and keeps the adapter validation "
+        "ranks best (about 3 more trials)."
+    )
 
 
 def verdict(data: ReportData) -> list[str]:
@@ -93,6 +112,8 @@ def verdict(data: ReportData) -> list[str]:
     out.append(_ranking_sentence(data))
     if data.separation is not None:
         out.append(data.separation.line())
+    elif v.pick_vs_runner_up is not None:
+        out.append(_runner_up_sentence(v.pick_vs_runner_up))
     top1, gap = predicted_best(data), top1_regret(data)
     if top1 is not None and gap is not None:
         if gap < SAME:
@@ -136,7 +157,7 @@ def _ranking_sentence(data: ReportData) -> str:
             f"With {n} verified config{plural} the ranking cannot be measured ({why}); "
             f"the predictions {err}."
         )
-    p_text = f", p = {pval(rho_p)}" if rho_p is not None else ""
+    p_text = f", {p_is(rho_p)}" if rho_p is not None else ""
     if rho_p is not None and rho_p > 0.05:
         p_text += ": could be chance"
     inside = interval_hits(data.verified)
