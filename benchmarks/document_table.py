@@ -52,7 +52,7 @@ def main() -> None:
         trial = start_trial(study, SPACE, config, {"source": "the user's document"})
         finish_trial(study, trial, acc, {"latency": latency, "cost": 0.0})
     trials = records(study)
-    predictor = fit_predictor(trials, seed=0)
+    predictor = fit_predictor(trials, seed=0, features=SPACE.features())
     print(f"surrogates: {predictor.chosen}")
     for target, scores in predictor.cv_scores.items():
         shown = ", ".join(f"{name} {mae:.4f}" for name, mae in scores.items())

@@ -75,6 +75,35 @@ def test_autotune_end_to_end_with_tiny_llama(tmp_path, space_file, data_csv):
     assert [r.number for r in again.verified] == [r.number for r in result.verified]
 
 
+def test_autotune_tunes_batch_size_and_modules_end_to_end(tmp_path, data_csv):
+    """A space whose grid varies batch size and the adapted modules: the predictor, the
+    report and the grid-time estimate run on its wider features (`Space.features`)."""
+    space_file = tmp_path / "wide.toml"
+    space_file.write_text(
+        'name = "wide"\n[grid]\nrank = [2, 4]\nbatch_size = [4, 8]\n'
+        'target_modules = [["q_proj", "v_proj"], ["q_proj", "k_proj", "v_proj", "o_proj"]]\n'
+        "[fixed]\nepochs = 2\nlearning_rate = 1e-2\n"
+    )
+    assert len(load_space(space_file).features()) == 6 + 1 + 4
+    result = api.autotune(
+        data=data_csv,
+        model="tiny-llama",
+        space=space_file,
+        explore=4,
+        verify=2,
+        storage=f"sqlite:///{tmp_path}/w.db",
+        study="w",
+        device="cpu",
+        n_train=24,
+        out=tmp_path / "report",
+    )
+    assert len(result.predictions) == 8
+    # Configs that differ only in batch size or modules are predicted apart.
+    assert len({round(p.latency, 9) for p in result.predictions}) > 2
+    assert (result.validation.speedup.factor or 0) > 1
+    assert (tmp_path / "report" / "report.html").exists()
+
+
 def _fake_grid(path, space):
     """A recorded grid whose accuracy peaks at rank 8, lr 1e-2: a shape the predictor can learn."""
     import math
@@ -210,3 +239,28 @@ def test_predictor_counts_a_stopped_trial_at_its_full_cost():
 
     _, targets = _training_data([rec(0, 1), rec(1, 3)])
     assert list(targets["cost"]) == [3.0, 1.0]
+
+
+def test_optuna_params_of_a_module_list_round_trip(tmp_path):
+    """Optuna's categorical choices are scalars: a list of modules travels as one string, and
+    the Optuna samplers of the race read it back as the same config."""
+    from loratune.space import Space
+    from loratune.strategies.race.samplers import OptunaSearch
+    from loratune.study import config_of, distributions, params_of
+
+    space = Space(
+        "mods",
+        {"rank": (4, 8), "target_modules": (("q_proj", "v_proj"), ("q_proj", "k_proj"))},
+        {"learning_rate": 1e-3},
+    )
+    dists = distributions(space)
+    for c in space.configs():
+        params = params_of(space, c)
+        assert params["target_modules"] in dists["target_modules"].choices
+        assert config_of(space, params) == c
+    tpe = OptunaSearch("tpe", n=4)
+    tpe.reset(space, 0)
+    asked: list = []
+    for _ in range(3):
+        asked.append(tpe.ask([], pending=asked))
+    assert len(set(asked)) == 3 and all(a in space.configs() for a in asked)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import optuna
@@ -31,7 +32,9 @@ GOLDEN = Path(__file__).parent / "data" / "race_one_worker.json"
 def forest_fit(monkeypatch: pytest.MonkeyPatch) -> None:
     """The cheap predictor the golden traces were recorded with."""
 
-    def fit(cls: type[Predictor], x: object, targets: dict, seed: int = 0) -> Predictor:
+    def fit(
+        cls: type[Predictor], x: object, targets: dict, seed: int = 0, time_extra: Any = ()
+    ) -> Predictor:
         return cls(
             {
                 k: ForestSurrogate(seed=seed, n_trees=10).fit(x, np.asarray(y))

@@ -14,6 +14,7 @@ from loratune.predictor import (
     GPSurrogate,
     Predictor,
     Surrogate,
+    TimeSurrogate,
     calibrated,
     default_candidates,
     expected_improvement,
@@ -244,3 +245,46 @@ def test_time_model_extrapolates_and_resists_one_slow_trial():
     assert np.all(std > 0) and std[2] > std[0]  # less sure further from the ranks seen
     p = Predictor.fit(encode(configs), {"accuracy": np.linspace(0.5, 0.9, 6), "latency": y})
     assert p.chosen["latency"] == "robust-linear"
+
+
+def test_predictor_reads_batch_size_where_a_space_varies_it():
+    """Accuracy falls with batch size and seconds per epoch with it too: the predictor told
+    apart configs that were identical to it before, for accuracy and for time."""
+    from loratune.space import Config, Space, encode
+    from loratune.strategies.autotune import fit_predictor, predict_grid
+    from loratune.study import TrialRecord
+
+    space = Space(
+        "batch",
+        {"rank": (4, 8, 16, 32), "batch_size": (4, 8, 16, 32)},
+        {"learning_rate": 1e-3, "alpha_ratio": 2},
+    )
+    features = space.features()
+    assert "log2_batch_size" in features
+
+    def acc(c):
+        return 0.9 - 0.05 * np.log2(c.batch_size) + 0.01 * np.log2(c.rank)
+
+    def seconds(c):
+        return 30 - 4 * np.log2(c.batch_size) + 0.05 * c.rank
+
+    trials = [
+        TrialRecord(i, c, "complete", acc(c), (acc(c),), {"latency": seconds(c), "cost": 0.0}, {})
+        for i, c in enumerate(space.configs())
+        if (i // 4 + i % 4) % 2 == 0  # a checkerboard: every batch size at two ranks
+    ]
+    preds = predict_grid(fit_predictor(trials, features=features), space, trials)
+    by = {(p.config.rank, p.config.batch_size): p for p in preds}
+    for rank in (4, 8, 16, 32):
+        small, large = by[(rank, 4)], by[(rank, 32)]
+        assert small.accuracy > large.accuracy + 0.05
+        assert small.latency > large.latency + 8
+    truth = np.array([seconds(p.config) for p in preds])
+    assert np.abs(np.array([p.latency for p in preds]) - truth).max() < 1.0
+    # Without the feature the time model sees rank only: one line through every batch size.
+    blind = TimeSurrogate().fit(
+        encode([t.config for t in trials]), np.array([t.metrics["latency"] for t in trials])
+    )
+    pair = [Config(rank=8, alpha=16, learning_rate=1e-3, batch_size=b) for b in (4, 32)]
+    same = blind.predict(encode(pair))[0]
+    assert same[0] == same[1]

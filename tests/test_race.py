@@ -93,7 +93,9 @@ def fast_fit(monkeypatch: pytest.MonkeyPatch) -> None:
     """A cheap stand-in for the predictor's model selection (cross-validating a GP takes
     seconds); the strategies' logic around it is what these tests check."""
 
-    def fit(cls: type[Predictor], x: Any, targets: Any, seed: int = 0) -> Predictor:
+    def fit(
+        cls: type[Predictor], x: Any, targets: Any, seed: int = 0, time_extra: Any = ()
+    ) -> Predictor:
         return cls(
             {
                 k: ForestSurrogate(seed=seed, n_trees=10).fit(x, np.asarray(y))

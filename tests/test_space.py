@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from loratune.errors import LoratuneError
-from loratune.space import Config, config_key, encode, load_space
+from loratune.space import FEATURES, Config, Space, config_key, encode, load_space
 from loratune.strategies import design_configs, sobol_design
 
 
@@ -76,3 +76,26 @@ def test_sobol_design_is_distinct_spread_and_deterministic():
 def test_design_caps_at_grid_size():
     space = load_space("spaces/seed.toml")
     assert len(sobol_design(space, 1000)) == len(space)
+
+
+def test_features_add_what_a_space_varies_beyond_the_base_six():
+    assert load_space("default").features() == FEATURES  # fixed batch, length, modules
+    space = Space(
+        "wide",
+        {
+            "rank": (8, 16),
+            "batch_size": (4, 16),
+            "target_modules": (("q_proj", "v_proj"), ("q_proj", "k_proj", "v_proj", "o_proj")),
+        },
+        {"learning_rate": 1e-3, "max_length": 256},
+    )
+    names = space.features()
+    extra = ("log2_batch_size", "module:k_proj", "module:o_proj", "module:q_proj", "module:v_proj")
+    assert names == FEATURES + extra
+    x = encode(space.configs(), names)
+    assert x.shape == (8, 11)
+    # Configs that differ only in batch size or modules no longer encode alike.
+    assert len({tuple(row) for row in x}) == 8
+    qv = Config(rank=8, alpha=16, learning_rate=1e-3, batch_size=16)
+    assert list(encode([qv], names)[0, 6:]) == [4.0, 0.0, 0.0, 1.0, 1.0]
+    np.testing.assert_array_equal(encode([qv], names)[:, :6], encode([qv]))

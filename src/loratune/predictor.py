@@ -294,6 +294,20 @@ class BoostingSurrogate(_Standardized):
         return self._mean.predict(x), width / (2 * norm.ppf(0.95))
 
 
+def _huber(d: np.ndarray, y: np.ndarray, cols: Sequence[int]) -> tuple[float, np.ndarray]:
+    """Intercept and coefficients (zero outside `cols`) of a Huber-loss line on columns
+    `cols` of `d`; with no column, the median."""
+    from sklearn.linear_model import HuberRegressor
+
+    coef = np.zeros(d.shape[1])
+    if not cols:
+        return float(np.median(y)), coef
+    scale = d[:, cols].std(axis=0)
+    model = HuberRegressor(alpha=0.0, max_iter=500).fit(d[:, cols] / scale, y)
+    coef[list(cols)] = model.coef_ / scale
+    return float(model.intercept_), coef
+
+
 class TimeSurrogate(Surrogate):
     """Seconds (per epoch, or per trial) as a + b x rank, fitted robustly (Huber loss).
 
@@ -302,47 +316,49 @@ class TimeSurrogate(Surrogate):
     weight decay cost nothing. This physical form extrapolates to untried ranks, where trees
     cannot, and the Huber loss keeps one trial slowed by another job on the machine from
     dragging the line (a GP or a forest follows it). The slope is held at >= 0.
-    Column 0 of X must be log2(rank) (see `loratune.space.FEATURES`).
+    Column 0 of X must be log2(rank) (see `loratune.space.FEATURES`). `extra` names further
+    columns that change the cost where a space varies them (batch size, max length, adapted
+    modules: `Space.features`); each enters the line linearly, as encoded.
     """
 
     name = "robust-linear"
 
-    def clone(self) -> Surrogate:
-        return TimeSurrogate()
+    def __init__(self, extra: Sequence[int] = ()) -> None:
+        self.extra = tuple(extra)
 
-    @staticmethod
-    def _rank(x: np.ndarray) -> np.ndarray:
-        return np.exp2(_check_x(x)[:, 0])
+    def clone(self) -> Surrogate:
+        return TimeSurrogate(self.extra)
+
+    def _design(self, x: np.ndarray) -> np.ndarray:
+        """Rank, then the extra columns that varied in the fit."""
+        x = _check_x(x)
+        return np.column_stack([np.exp2(x[:, 0]), x[:, list(self._used)]])
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> Surrogate:
-        from sklearn.linear_model import HuberRegressor
-
         x, y = _check_xy(x, y)
-        rank = self._rank(x)
-        self._rank_mean = float(rank.mean())
-        self._rank_ss = float(((rank - rank.mean()) ** 2).sum())
-        if self._rank_ss == 0:  # one rank only: the level is all there is
-            self._a, self._b = float(np.median(y)), 0.0
-        else:
-            scale = float(rank.std()) or 1.0
-            model = HuberRegressor(alpha=0.0, max_iter=500).fit((rank / scale)[:, None], y)
-            self._a, self._b = float(model.intercept_), float(model.coef_[0] / scale)
-            if self._b < 0:
-                self._a, self._b = float(np.median(y)), 0.0
-        resid = y - (self._a + self._b * rank)
+        self._used = tuple(j for j in self.extra if np.ptp(x[:, j]) > 0)
+        d = self._design(x)
+        keep = [0] * bool(np.ptp(d[:, 0]) > 0) + list(range(1, d.shape[1]))
+        self._a, self._coef = _huber(d, y, keep)
+        if self._coef[0] < 0:  # more rank never costs less: fit without it
+            self._a, self._coef = _huber(d, y, keep[1:])
+        resid = y - self._line(d)
         mad = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
         self._sigma = max(mad, 0.02 * float(np.median(np.abs(y))), 1e-9)
-        self._n = len(y)
+        # The leverage of a new point, for the prediction interval of a fitted line.
+        design = np.column_stack([np.ones(len(d)), d[:, keep]])
+        self._keep, self._inv = keep, np.linalg.pinv(design.T @ design)
         return self
 
+    def _line(self, d: np.ndarray) -> np.ndarray:
+        return self._a + d @ self._coef
+
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rank = self._rank(x)
-        mean = self._a + self._b * rank
-        # The prediction interval of a straight line: wider away from the ranks seen.
-        spread = 1.0 / self._n + (
-            (rank - self._rank_mean) ** 2 / self._rank_ss if self._rank_ss else 0.0
-        )
-        return mean, self._sigma * np.sqrt(1.0 + spread)
+        d = self._design(x)
+        design = np.column_stack([np.ones(len(d)), d[:, self._keep]])
+        # The prediction interval of a fitted line: wider away from the points seen.
+        spread = np.einsum("ij,jk,ik->i", design, self._inv, design)
+        return self._line(d), self._sigma * np.sqrt(1.0 + spread)
 
 
 # Targets that measure time or money: fitted by the physical time model, not chosen by CV.
@@ -410,7 +426,15 @@ class Predictor:
         return {t: s.name for t, s in self.surrogates.items()}
 
     @classmethod
-    def fit(cls, x: np.ndarray, targets: Mapping[str, Any], seed: int = 0) -> Predictor:
+    def fit(
+        cls,
+        x: np.ndarray,
+        targets: Mapping[str, Any],
+        seed: int = 0,
+        time_extra: Sequence[int] = (),
+    ) -> Predictor:
+        """`time_extra`: columns of X, besides log2(rank), that the time model reads
+        (`TimeSurrogate`)."""
         if not targets:
             raise LoratuneError("Predictor.fit needs at least one target")
         surrogates: dict[str, Surrogate] = {}
@@ -418,7 +442,7 @@ class Predictor:
         for name, y in targets.items():
             try:
                 if name in TIME_TARGETS:
-                    surrogates[name], scores[name] = TimeSurrogate().fit(x, y), {}
+                    surrogates[name], scores[name] = TimeSurrogate(time_extra).fit(x, y), {}
                     continue
                 surrogates[name], scores[name] = select_surrogate(x, y, seed=seed)
             except LoratuneError as e:

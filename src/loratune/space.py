@@ -20,6 +20,7 @@ import dataclasses
 import itertools
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -136,6 +137,19 @@ class Space:
     def __len__(self) -> int:
         return math.prod(len(v) for v in self.grid.values())
 
+    def features(self) -> tuple[str, ...]:
+        """The predictor's features for this space: the six base ones (`FEATURES`), plus
+        batch size, max length and one per adapted module where the grid varies them. Without
+        these, configs that differ only there look identical to the predictor; a space that
+        fixes them keeps exactly the base features."""
+        extra = [
+            f"log2_{key}" for key in ("batch_size", "max_length") if len(self.grid.get(key, ())) > 1
+        ]
+        modules = [tuple(m) for m in self.grid.get("target_modules", ())]
+        if len(set(modules)) > 1:
+            extra += [f"{MODULE_PREFIX}{m}" for m in sorted({m for ms in modules for m in ms})]
+        return FEATURES + tuple(extra)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -152,24 +166,37 @@ def config_key(config: Config) -> str:
 
 FEATURES = ("log2_rank", "log10_lr", "log10_wd", "alpha_over_rank", "dropout", "epochs")
 
+_BASE = {
+    "log2_rank": lambda c: math.log2(c.rank),
+    "log10_lr": lambda c: math.log10(c.learning_rate),
+    "log10_wd": lambda c: math.log10(max(c.weight_decay, 1e-7)),
+    "alpha_over_rank": lambda c: c.alpha / c.rank,
+    "dropout": lambda c: c.dropout,
+    "epochs": lambda c: float(c.epochs),
+}
+MODULE_PREFIX = "module:"  # a feature per adapted module name: 1.0 where the config adapts it
 
-def encode(configs: list[Config]) -> np.ndarray:
+
+def _feature(config: Config, name: str) -> float:
+    if name in _BASE:
+        return float(_BASE[name](config))
+    if name == "log2_batch_size":
+        return math.log2(config.batch_size)
+    if name == "log2_max_length":
+        return math.log2(config.max_length)
+    if name.startswith(MODULE_PREFIX):
+        return float(name[len(MODULE_PREFIX) :] in config.target_modules)
+    raise LoratuneError(f"unknown predictor feature {name!r}")
+
+
+def encode(configs: list[Config], features: Sequence[str] = FEATURES) -> np.ndarray:
     """Features for the predictor: logs where the effect is multiplicative.
 
-    weight_decay may be 0, so it is floored at 1e-7 before the log.
+    weight_decay may be 0, so it is floored at 1e-7 before the log. `features` beyond the
+    six base ones come from `Space.features` (batch size, max length, adapted modules).
     """
-    rows = [
-        [
-            math.log2(c.rank),
-            math.log10(c.learning_rate),
-            math.log10(max(c.weight_decay, 1e-7)),
-            c.alpha / c.rank,
-            c.dropout,
-            float(c.epochs),
-        ]
-        for c in configs
-    ]
-    return np.asarray(rows, dtype=float).reshape(len(configs), len(FEATURES))
+    rows = [[_feature(c, f) for f in features] for c in configs]
+    return np.asarray(rows, dtype=float).reshape(len(configs), len(features))
 
 
 # The type each parameter of a space file takes; alpha_ratio derives alpha = ratio x rank.

@@ -25,7 +25,8 @@ def predict(
     if space is None:
         raise LoratuneError(f"study {study!r} has no space recorded: not a loratune study")
     trials = records(st)
-    preds = predict_grid(fit_predictor(trials, seed=seed), space, trials)
+    fitted = fit_predictor(trials, seed=seed, features=space.features())
+    preds = predict_grid(fitted, space, trials)
     front = stats.pareto_front(
         np.array([p.accuracy for p in preds]), np.array([p.latency for p in preds])
     )

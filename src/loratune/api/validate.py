@@ -15,7 +15,7 @@ from loratune.api.pick import PICK_ATTR, SEPARATE_ATTR, pick_best
 from loratune.errors import LoratuneError
 from loratune.predictor import TimeSurrogate
 from loratune.results import GridSummary, Pick, RunnerUp, Speedup, Spent, Validation, VerifiedRow
-from loratune.space import Space, config_key, encode
+from loratune.space import FEATURES, Space, config_key, encode
 from loratune.stats import PairedTests, PredictionStats
 from loratune.study import (
     Storage,
@@ -266,12 +266,14 @@ def _predicted_grid_seconds(
     if space is None:
         return float("nan"), None
     full = [r for r in ok if r.full] or ok  # a trial stopped early took less than a full one
-    x = encode([r.config for r in full])
+    features = space.features()
+    x = encode([r.config for r in full], features)
     y = np.array([charged(r) for r in full])
-    grid_x = encode(space.configs())
+    grid_x = encode(space.configs(), features)
     if len(full) < 2:  # one trial: its time is all the evidence there is
         return float(y.mean()) * len(grid_x), None
-    total = float(TimeSurrogate().fit(x, y).predict(grid_x)[0].sum())
+    model = TimeSurrogate(range(len(FEATURES), len(features)))
+    total = float(model.fit(x, y).predict(grid_x)[0].sum())
     if len(full) < 3:
         return total, None
     rng = np.random.default_rng(seed)
@@ -280,7 +282,7 @@ def _predicted_grid_seconds(
         pick = rng.integers(0, len(full), len(full))
         if len(set(pick.tolist())) < 2:
             continue
-        sums.append(float(TimeSurrogate().fit(x[pick], y[pick]).predict(grid_x)[0].sum()))
+        sums.append(float(model.clone().fit(x[pick], y[pick]).predict(grid_x)[0].sum()))
     low, high = np.percentile(sums, [2.5, 97.5])
     return total, (float(low), float(high))
 

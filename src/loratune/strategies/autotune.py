@@ -14,7 +14,7 @@ import numpy as np
 from loratune.errors import LoratuneError
 from loratune.predictor import Predictor, expected_improvement
 from loratune.results import Prediction
-from loratune.space import Space, config_key, encode
+from loratune.space import FEATURES, Space, config_key, encode
 from loratune.study import TrialRecord
 
 VerifyRule = Literal["top-k", "ei"]
@@ -78,7 +78,9 @@ def _full_cost(t: TrialRecord) -> float:
     return float(t.metrics.get("cost", 0.0)) * t.config.epochs / max(int(run), 1)
 
 
-def _training_data(trials: Sequence[TrialRecord]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def _training_data(
+    trials: Sequence[TrialRecord], features: Sequence[str] = FEATURES
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Encoded configs and targets of the finished trials.
 
     A trial stopped early counts with the accuracy it had when stopped: the only evidence
@@ -87,7 +89,7 @@ def _training_data(trials: Sequence[TrialRecord]) -> tuple[np.ndarray, dict[str,
     ok = [t for t in trials if t.ok]
     if len(ok) < 2:
         raise LoratuneError(f"the predictor needs at least 2 finished trials, found {len(ok)}")
-    x = encode([t.config for t in ok])
+    x = encode([t.config for t in ok], features)
     targets = {
         "accuracy": np.array([t.accuracy for t in ok], dtype=float),
         "latency": np.array([t.metrics.get("latency", 0.0) for t in ok], dtype=float),
@@ -96,10 +98,14 @@ def _training_data(trials: Sequence[TrialRecord]) -> tuple[np.ndarray, dict[str,
     return x, targets
 
 
-def fit_predictor(trials: Sequence[TrialRecord], seed: int = 0) -> Predictor:
-    """One surrogate per target (accuracy, seconds per epoch, cost), each chosen by CV."""
-    x, targets = _training_data(trials)
-    return Predictor.fit(x, targets, seed=seed)
+def fit_predictor(
+    trials: Sequence[TrialRecord], seed: int = 0, features: Sequence[str] = FEATURES
+) -> Predictor:
+    """One surrogate per target (accuracy, seconds per epoch, cost), each chosen by CV, on
+    `features` (`Space.features()`: batch size, max length or modules where a space varies
+    them; the time model reads those too)."""
+    x, targets = _training_data(trials, features)
+    return Predictor.fit(x, targets, seed=seed, time_extra=range(len(FEATURES), len(features)))
 
 
 def predict_grid(
@@ -108,7 +114,7 @@ def predict_grid(
     """Predictions for every config of the grid, best predicted accuracy first."""
     configs = space.configs()
     tried = {t.metrics.get("config_key") for t in trials if t.ok}
-    out = predictor.predict(encode(configs))
+    out = predictor.predict(encode(configs, space.features()))
     acc, acc_sd = out["accuracy"]
     lat, lat_sd = out["latency"]
     cost, _ = out["cost"]

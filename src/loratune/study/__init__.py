@@ -229,15 +229,32 @@ def _storage_error(url: str, exc: Exception) -> LoratuneError:
     return LoratuneError(f"cannot open storage {url}: {text} ({STORAGE_HELP})")
 
 
+def _choice(value: Any) -> Any:
+    """Optuna's categorical choices are scalars: a list of target modules is one string."""
+    return ",".join(value) if isinstance(value, (list, tuple)) else value
+
+
 def distributions(space: Space) -> dict[str, optuna.distributions.BaseDistribution]:
-    return {k: optuna.distributions.CategoricalDistribution(list(v)) for k, v in space.grid.items()}
+    return {
+        k: optuna.distributions.CategoricalDistribution([_choice(v) for v in values])
+        for k, values in space.grid.items()
+    }
 
 
 def params_of(space: Space, config: Config) -> dict[str, Any]:
     return {
-        k: config.alpha / config.rank if k == "alpha_ratio" else getattr(config, k)
+        k: config.alpha / config.rank if k == "alpha_ratio" else _choice(getattr(config, k))
         for k in space.grid
     }
+
+
+def config_of(space: Space, params: dict[str, Any]) -> Config:
+    """The config that Optuna params describe (`params_of` read back)."""
+    values = {
+        k: v.split(",") if k == "target_modules" and isinstance(v, str) else v
+        for k, v in params.items()
+    }
+    return Config.from_dict({**space.fixed, **values})
 
 
 def start_trial(

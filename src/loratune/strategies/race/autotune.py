@@ -199,9 +199,11 @@ class Autotune(Strategy):
         return [p.config for p in picks]
 
     def _fit(self, records: list[TrialRecord]) -> Predictor:
+        assert self.space is not None
+        features = self.space.features()
         if self.fit is None:
-            return fit_predictor(records, seed=self.seed)
-        return self.fit(*_training_data(records), self.seed)
+            return fit_predictor(records, seed=self.seed, features=features)
+        return self.fit(*_training_data(records, features), self.seed)
 
     def on_epoch(self, config: Config, epoch: int, val_acc: float) -> bool:
         if self.early_stop is None:
@@ -306,7 +308,8 @@ class AutotuneTransfer(Autotune):
             prior = [prior[i] for i in keep]
         pooled = [r for r, _ in prior] + [r for r in records if r.ok]
         domain = [d for _, d in prior] + [len(labels)] * sum(r.ok for r in records)
-        x, targets = _training_data(pooled)
+        assert self.space is not None
+        x, targets = _training_data(pooled, self.space.features())
         onehot = np.eye(len(labels) + 1)[domain]
         fit = self.fit or Predictor.fit
         fitted = fit(np.hstack([x, onehot]), targets, self.seed)

@@ -23,6 +23,7 @@ import optuna
 from loratune.errors import LoratuneError
 from loratune.space import Config, config_key
 from loratune.strategies.race.base import Answer, Observation, Strategy
+from loratune.study import config_of, distributions, params_of
 
 SamplerKind = Literal["tpe", "gp"]
 # Proposals of already-trained configs tolerated in a row before a random untried one is forced:
@@ -59,10 +60,7 @@ class OptunaSearch(Strategy):
         self._study = optuna.create_study(
             direction="maximize", sampler=_sampler(self.kind, self.seed)
         )
-        self._dists = {
-            k: optuna.distributions.CategoricalDistribution(list(v))
-            for k, v in self.space.grid.items()
-        }
+        self._dists = distributions(self.space)
         self._asked = {}
 
     def budget(self) -> int | None:
@@ -91,7 +89,7 @@ class OptunaSearch(Strategy):
 
     def _config(self, params: dict[str, object]) -> Config:
         assert self.space is not None
-        return Config.from_dict({**self.space.fixed, **params})
+        return config_of(self.space, params)
 
     def _forced(self, known: dict[str, Observation], running: set[str]) -> Config:
         """A random untried config, enqueued so the study records it like any other trial."""
@@ -100,11 +98,7 @@ class OptunaSearch(Strategy):
             c for c in self.configs if config_key(c) not in known and config_key(c) not in running
         ]
         config = untried[int(self._rng(len(known)).integers(len(untried)))]
-        params = {
-            k: config.alpha / config.rank if k == "alpha_ratio" else getattr(config, k)
-            for k in self.space.grid
-        }
-        self._study.enqueue_trial(params)
+        self._study.enqueue_trial(params_of(self.space, config))
         trial = self._study.ask(self._dists)
         self._asked[config_key(config)] = trial
         return config
