@@ -101,7 +101,11 @@ def test_autotune_tunes_batch_size_and_modules_end_to_end(tmp_path, data_csv):
     # Configs that differ only in batch size or modules are predicted apart.
     assert len({round(p.latency, 9) for p in result.predictions}) > 2
     assert (result.validation.speedup.factor or 0) > 1
-    assert (tmp_path / "report" / "report.html").exists()
+    md = (tmp_path / "report" / "report.md").read_text()
+    # The tables name what tells two configs apart: batch size and modules, not the
+    # fixed 2 epochs.
+    assert "| wd | other |" in md and "modules=q_proj+k_proj+v_proj+o_proj" in md
+    assert "batch=4" in md and "epochs=2" not in md.split("## Top")[1]
 
 
 def _fake_grid(path, space):

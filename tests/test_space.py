@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 
 from loratune.errors import LoratuneError
-from loratune.space import FEATURES, Config, Space, config_key, encode, load_space
+from loratune.space import (
+    FEATURES,
+    Config,
+    Space,
+    config_key,
+    encode,
+    load_space,
+    varying_extras,
+)
 from loratune.strategies import design_configs, sobol_design
 
 
@@ -99,3 +107,16 @@ def test_features_add_what_a_space_varies_beyond_the_base_six():
     qv = Config(rank=8, alpha=16, learning_rate=1e-3, batch_size=16)
     assert list(encode([qv], names)[0, 6:]) == [4.0, 0.0, 0.0, 1.0, 1.0]
     np.testing.assert_array_equal(encode([qv], names)[:, :6], encode([qv]))
+
+
+def test_describe_names_what_differs_from_the_defaults():
+    plain = Config(rank=8, alpha=16, learning_rate=1e-3)
+    assert plain.describe() == "rank=8 alpha=16 lr=0.001 wd=0" and plain.extras() == ""
+    wide = Config(
+        rank=8, alpha=16, learning_rate=1e-3, batch_size=16, target_modules=("q_proj", "k_proj")
+    )
+    assert wide.describe() == "rank=8 alpha=16 lr=0.001 wd=0 batch=16 modules=q_proj+k_proj"
+    # A table shows the fields that vary among its rows, whatever their value.
+    assert varying_extras([plain, wide]) == ("batch_size", "target_modules")
+    assert plain.extras(("batch_size",)) == "batch=8"
+    assert varying_extras([plain, plain]) == ()

@@ -20,7 +20,7 @@ import dataclasses
 import itertools
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -77,10 +77,25 @@ class Config:
                 raise LoratuneError(f"invalid config: {message} (got {self.describe()})")
 
     def describe(self) -> str:
-        return (
+        base = (
             f"rank={self.rank} alpha={self.alpha:g} lr={self.learning_rate:g} "
             f"wd={self.weight_decay:g}"
         )
+        return f"{base} {self.extras()}".rstrip()
+
+    def extras(self, only: Collection[str] | None = None) -> str:
+        """The fields outside rank, alpha, lr and wd that differ from the defaults (dropout
+        0.05, 3 epochs, batch 8, max length 192, q/v projections), e.g. "batch=16
+        modules=q_proj+k_proj": without them two configs of a grid over batch size or
+        modules would read alike. Empty on the default space. `only`: these fields, shown
+        whatever their value (a table's varying columns: `varying_extras`)."""
+        parts = []
+        for name, label in _EXTRA_LABELS.items():
+            value = getattr(self, name)
+            if (name in only) if only is not None else value != _DEFAULTS[name]:
+                text = "+".join(value) if name == "target_modules" else f"{value:g}"
+                parts.append(f"{label}={text}")
+        return " ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -105,6 +120,14 @@ class Config:
 
 
 _CONFIG_FIELDS = {f.name for f in dataclasses.fields(Config)} | {"alpha_ratio"}
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Config)}
+_EXTRA_LABELS = {
+    "dropout": "dropout",
+    "epochs": "epochs",
+    "batch_size": "batch",
+    "max_length": "max_len",
+    "target_modules": "modules",
+}
 
 
 @dataclass(frozen=True)
@@ -156,6 +179,11 @@ class Space:
             "grid": {k: list(v) for k, v in self.grid.items()},
             "fixed": dict(self.fixed),
         }
+
+
+def varying_extras(configs: Collection[Config]) -> tuple[str, ...]:
+    """The fields of `Config.extras` that differ among `configs`: a table's "other" column."""
+    return tuple(name for name in _EXTRA_LABELS if len({getattr(c, name) for c in configs}) > 1)
 
 
 def config_key(config: Config) -> str:

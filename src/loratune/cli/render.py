@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from loratune.results import Prediction, Validation
+from loratune.space import varying_extras
 from loratune.stats import TestResult
 
 
@@ -17,9 +18,14 @@ def _f(x: float | None, fmt: str = ".3f") -> str:
 
 def predictions_table(preds: Sequence[Prediction], title: str, limit: int = 20) -> Table:
     t = Table(title=title)
-    for col in ("#", "rank", "alpha", "lr", "wd", "pred. accuracy", "s/epoch", "cost", "tried"):
-        t.add_column(col, justify="right")
-    for i, p in enumerate(preds[:limit], 1):
+    shown = preds[:limit]
+    varying = varying_extras([p.config for p in shown])  # a grid over batch size, modules...
+    other = bool(varying)
+    cols = ["#", "rank", "alpha", "lr", "wd", *(["other"] * other)]
+    for col in (*cols, "pred. accuracy", "s/epoch", "cost", "tried"):
+        # "other" folds rather than ellipsises: it is what tells two rows apart.
+        t.add_column(col, justify="right", overflow="fold" if col == "other" else "ellipsis")
+    for i, p in enumerate(shown, 1):
         c = p.config
         t.add_row(
             str(i),
@@ -27,6 +33,7 @@ def predictions_table(preds: Sequence[Prediction], title: str, limit: int = 20) 
             f"{c.alpha:g}",
             f"{c.learning_rate:g}",
             f"{c.weight_decay:g}",
+            *([c.extras(varying)] * other),
             f"{p.accuracy:.3f} ± {p.accuracy_std:.3f}",
             f"{p.latency:.1f}",
             f"{p.cost:.4f}",

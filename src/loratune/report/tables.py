@@ -14,7 +14,7 @@ from loratune.report.measures import (
     spent_trials,
     top1_regret,
 )
-from loratune.space import config_key
+from loratune.space import config_key, varying_extras
 from loratune.stats import Correlation, TestResult
 
 TOP = 10
@@ -255,7 +255,10 @@ def top_table(data: ReportData) -> list[Block]:
     verified = {config_key(p.config) for p in data.verified if p.config is not None}
     stopped = {config_key(p.config): p for p in data.stopped if p.config is not None}
     rows = []
-    for i, p in enumerate(data.predictions[:TOP], 1):
+    shown = data.predictions[:TOP]
+    varying = varying_extras([p.config for p in shown])  # a grid over batch size, modules...
+    other = bool(varying)
+    for i, p in enumerate(shown, 1):
         c = p.config
         key = config_key(c)
         status = "verified" if key in verified else "explored" if key in trained else ""
@@ -269,6 +272,7 @@ def top_table(data: ReportData) -> list[Block]:
                 f"{c.alpha:g}",
                 lr(c.learning_rate),
                 wd(c.weight_decay),
+                *([c.extras(varying)] * other),
                 f"{pct(p.accuracy)} ± {pts(p.accuracy_std)}",
                 secs(p.latency),
                 status,
@@ -281,6 +285,7 @@ def top_table(data: ReportData) -> list[Block]:
         "alpha",
         "lr",
         "wd",
+        *(["other"] * other),
         "predicted",
         "s/epoch",
         "trained",
@@ -290,4 +295,4 @@ def top_table(data: ReportData) -> list[Block]:
         "Predictions of configs already trained are fits to their own trial, not forecasts. "
         "A trial stopped early shows its accuracy when it stopped."
     )
-    return [Table(header, rows, "rrrrrrrlr", note)]
+    return [Table(header, rows, "rrrrr" + "l" * other + "rrlr", note)]
