@@ -188,6 +188,11 @@ BAD: list[tuple[str, list[str], str]] = [
     ("explore below 2", [*AUTOTUNE, "--explore", "1"], "--explore"),
     ("verify below 1", [*AUTOTUNE, "--verify", "0"], "--verify"),
     ("separate of 1", [*AUTOTUNE, "--separate", "1"], "--separate"),
+    (
+        "separate, metric without hits",
+        [*AUTOTUNE, "--separate", "2", "--metric", "macro_f1"],
+        "--separate",
+    ),
     ("verify larger than the grid", [*AUTOTUNE, "--explore", "2", "--verify", "5"], "grid"),
     ("unknown device", [*SWEEP, "--device", "tpu"], "unknown device"),
     ("CUDA device index", [*SWEEP, "--device", "cuda:99"], "CUDA"),

@@ -161,6 +161,11 @@ def prepare_job(
     if spec.metric is not None:  # the task checks that the metric applies to its kind
         task = dataclasses.replace(task, metric=spec.metric)
     metric = task_metric(task).name
+    if spec.kind == "autotune" and spec.budget.separate and metric != "accuracy":
+        raise LoratuneError(
+            f"--separate compares adapters example by example (McNemar on accuracy's hits); "
+            f"--metric {metric} has none: drop --separate or tune for accuracy"
+        )
     described = task.describe()
     label = t.domain or task.name
     sp = spec.grid
