@@ -28,6 +28,8 @@ $R --domain customer_support --n 20 --seed 2
 $R --domain customer_support --n 20 --data-seed 1
 $R --domain customer_support --n 20 --data-seed 2
 $R --domain financial
+# When financial completes, stop here once: move it to benchmarks/grids/<model>/ and race it
+# (`python benchmarks/race.py --jobs 2`) with both cores free, before the subset below.
 # Where time allows (issue 10, item 7): training noise on a 20-config subset of BANKING77,
 # the held-out real data set (about 80 min a seed on one EPYC core).
 $R --data "$BANKING" --name banking77 --n-test all --n 20 --seed 1
