@@ -4,6 +4,7 @@
     python benchmarks/device_check.py trial --out DIR      # seeds and split timings, one config
     python benchmarks/device_check.py autotune --out DIR   # the demo's autotune, in process
     python benchmarks/device_check.py ray --out DIR        # the same through Ray, 4 trials a GPU
+    python benchmarks/device_check.py report --out DIR     # DIR/*.json -> benchmarks/DEVICE.md
 
 Each phase writes DIR/<phase>.json. Seconds measured here are this machine's alone: they are
 never divided by seconds measured on another machine. The in-process and Ray runs are timed
@@ -149,13 +150,18 @@ def autotune_phase(out: Path, extra: list[str], name: str) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("phase", choices=["trial", "autotune", "ray"])
+    ap.add_argument("phase", choices=["trial", "autotune", "ray", "report"])
     ap.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", "device-out")))
     ap.add_argument("--model", default="smollm2-135m")
     ap.add_argument("--small", action="store_true", help="16 examples a split: a dry run")
     ap.add_argument("--commit", help="the commit a copy without .git was made from")
     a = ap.parse_args()
     sizes = {"n_train": 16, "n_val": 16, "n_test": 16} if a.small else {}
+    if a.phase == "report":
+        from device_report import write_report
+
+        write_report(a.out, Path(__file__).resolve().parent / "DEVICE.md")
+        return
     import torch
 
     ray = RAY + (["--gpus-per-trial", GPUS_PER_TRIAL] if torch.cuda.is_available() else [])
