@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from loratune.cli import main
 from loratune.study import open_study, records
@@ -173,6 +174,11 @@ BAD: list[tuple[str, list[str], str]] = [
     # options of a run
     ("bad verify rule", [*AUTOTUNE, "--rule", "bogus"], "verify rule"),
     ("NaN price", [*SWEEP, "--price-per-hour", "nan"], "price per hour"),
+    (
+        "ray: GPUs asked of a local cluster without any",
+        [*SWEEP, "--backend", "ray", "--gpus-per-trial", "0.5"],
+        "--gpus-per-trial 0.5 but this machine has 0",
+    ),
     ("infinite price", [*SWEEP, "--price-per-hour", "inf"], "price per hour"),
     ("negative price", [*AUTOTUNE, "--price-per-hour", "-1"], "price per hour"),
     ("zero validation size", [*AUTOTUNE, "--n-val", "0"], "--n-val"),
@@ -309,7 +315,10 @@ BAD: list[tuple[str, list[str], str]] = [
 ]
 
 # Cases that do not run on every machine.
-SKIP = {"data: a FIFO": not hasattr(os, "mkfifo")}
+SKIP = {
+    "data: a FIFO": not hasattr(os, "mkfifo"),
+    "ray: GPUs asked of a local cluster without any": torch.cuda.is_available(),
+}
 
 
 @pytest.fixture(scope="module")

@@ -33,3 +33,12 @@ class BackendOptions:
             raise LoratuneError("the in-process backend runs one worker: use --backend ray")
         if self.kind == "ray" and storage is not None and not isinstance(storage, str):
             raise LoratuneError("the Ray backend needs a storage URL its workers can open")
+        if self.kind == "ray" and self.address is None and self.gpus_per_trial > 0:
+            import torch  # a local cluster has the GPUs CUDA sees here, and no others
+
+            if self.gpus_per_trial > torch.cuda.device_count():
+                raise LoratuneError(
+                    f"--gpus-per-trial {self.gpus_per_trial:g} but this machine has "
+                    f"{torch.cuda.device_count()} CUDA GPUs for a local Ray cluster "
+                    "(use --gpus-per-trial 0, or --address for a cluster with GPUs)"
+                )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,7 @@ class RayBackend:
                 kwargs["runtime_env"] = {"env_vars": env} if env else None
             ray.init(**kwargs, logging_level="ERROR", log_to_driver=False)
             self._owns_ray = True
+        self._check_gpus(options.gpus_per_trial)
         self._cls = ray.remote(TrialWorker).options(
             num_cpus=options.cpus_per_trial,
             num_gpus=options.gpus_per_trial,
@@ -79,6 +81,19 @@ class RayBackend:
         self.actors = [self._actor() for _ in range(options.workers)]
         self._queue: deque[tuple[Submission, int, int | None]] = deque()
         self._flights: dict[Any, _Flight] = {}
+
+    def _check_gpus(self, per_trial: float) -> None:
+        """Ray queues an actor that asks for a GPU the cluster lacks, silently and forever. A
+        local cluster never gains one, so refuse; a joined cluster may (an autoscaler adds
+        GPU nodes on demand), so only say why nothing starts yet."""
+        gpus = float(self.ray.cluster_resources().get("GPU", 0))
+        if per_trial <= 0 or gpus >= per_trial:
+            return
+        msg = f"--gpus-per-trial {per_trial:g} but the Ray cluster has {gpus:g} GPUs"
+        if self._owns_ray:
+            self.ray.shutdown()
+            raise LoratuneError(f"{msg}: no trial could start (use --gpus-per-trial 0)")
+        warnings.warn(f"{msg} now: trials wait until nodes with GPUs join", stacklevel=2)
 
     def _actor(self) -> Any:
         self._made += 1
