@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import optuna
 import pytest
 from conftest import ground_truth_fields
@@ -268,3 +269,29 @@ def test_optuna_params_of_a_module_list_round_trip(tmp_path):
     for _ in range(3):
         asked.append(tpe.ask([], pending=asked))
     assert len(set(asked)) == 3 and all(a in space.configs() for a in asked)
+
+
+def test_a_prediction_is_never_surer_than_the_validation_measurement():
+    """Explored configs that all scored alike make the surrogate constant and its calibrated
+    std 0; the std is floored at the binomial SE of the validation split."""
+    import math
+
+    from loratune.space import Space
+    from loratune.strategies.autotune import fit_predictor, measurement_se, predict_grid
+    from loratune.study import TrialRecord
+
+    space = Space("s", {"rank": (4, 8, 16, 32), "learning_rate": (1e-4, 1e-3, 1e-2)}, {})
+    configs = space.configs()
+    metrics = {"cost": 0.0, "latency": 1.0, "epochs_run": 3, "val_total": 256}
+    trials = [
+        TrialRecord(i, c, "complete", 0.25, (0.25,) * 3, dict(metrics), {})
+        for i, c in enumerate(configs[:6])
+    ]
+    preds = predict_grid(fit_predictor(trials), space, trials)
+    floor = math.sqrt(0.25 * 0.75 / 256)
+    assert all(p.accuracy == pytest.approx(0.25) for p in preds)
+    assert all(p.accuracy_std == pytest.approx(floor) for p in preds)
+    se = measurement_se(np.array([0.0, 0.5, 1.0]), 100)
+    edge = math.sqrt(0.005 * 0.995 / 100)  # half an example from 0 and from 1
+    assert list(se) == pytest.approx([edge, 0.05, edge])
+    assert measurement_se(np.array([0.5]), 0)[0] == 0.0

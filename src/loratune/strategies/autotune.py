@@ -116,6 +116,7 @@ def predict_grid(
     tried = {t.metrics.get("config_key") for t in trials if t.ok}
     out = predictor.predict(encode(configs, space.features()))
     acc, acc_sd = out["accuracy"]
+    acc_sd = np.maximum(acc_sd, measurement_se(acc, _validation_size(trials)))
     lat, lat_sd = out["latency"]
     cost, _ = out["cost"]
     preds = [
@@ -131,6 +132,26 @@ def predict_grid(
         for i, c in enumerate(configs)
     ]
     return sorted(preds, key=lambda p: -p.accuracy)
+
+
+def _validation_size(trials: Sequence[TrialRecord]) -> int:
+    """Examples behind a finished trial's validation accuracy (the full split, which is what
+    verifying a config measures); 0 where no trial says."""
+    return max((int(t.metrics.get("val_total") or 0) for t in trials if t.ok), default=0)
+
+
+def measurement_se(p: np.ndarray, n: int) -> np.ndarray:
+    """The binomial standard error of an accuracy measured on n examples (0 where n is 0).
+
+    The floor of a prediction's std: however well the surrogate fits, the config's validation
+    accuracy is itself measured with this noise. Without it, explored trials that all scored
+    alike (every config at chance, say) gave a constant surrogate whose calibrated std was 0.
+    p is kept half an example away from 0 and 1, where the binomial SE would vanish too.
+    """
+    if n <= 0:
+        return np.zeros_like(p)
+    q = np.clip(p, 0.5 / n, 1 - 0.5 / n)
+    return np.sqrt(q * (1 - q) / n)
 
 
 def pick_verify(
