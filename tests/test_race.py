@@ -636,6 +636,37 @@ def test_bench_writes_results_with_the_required_keys(tmp_path, fast_fit, monkeyp
     assert (out / "regret_vs_compute.png").stat().st_size > 0
 
 
+def test_bench_numbers_do_not_depend_on_the_order_runs_finish(tmp_path, fast_fit, monkeypatch):
+    """Parallel jobs finish in any order; the bootstrap resamples the runs' regrets in the
+    order they are stored, so they must be stored in task order, or --jobs 2 writes other
+    intervals than --jobs 1 (it did: last digits moved). Here the runs come back reversed, as
+    a pool might return them."""
+    from loratune.strategies.race import bench as race_bench
+
+    grids, recording = tmp_path / "grids", tmp_path / "recording"
+    _write_grid(grids / "fake" / "support.jsonl", fake_rows("support"))
+    bench = _load_bench(monkeypatch)
+    names = ["exhaustive", "random", "loratune-default"]
+    in_order, real_race = race_bench._map, race_bench.race
+    stored: dict[str, dict[str, list]] = {}
+    for name, order in (("in-order", in_order), ("reversed", lambda t, j: in_order(t[::-1], j))):
+
+        def spy(*a, _name=name, **k):
+            out = real_race(*a, **k)
+            stored[_name] = {s: list(runs) for s, runs in out.runs.items()}
+            return out
+
+        monkeypatch.setattr(race_bench, "_map", order)
+        monkeypatch.setattr(race_bench, "race", spy)
+        (tmp_path / name).mkdir()
+        bench.main(
+            _bench_args(tmp_path / name, grids, recording)
+            + ["--seeds", "3", "--faithful", "--strategies", *names]
+        )
+    assert stored["in-order"]["random"] == [("fake/support", s) for s in range(3)]
+    assert stored["in-order"] == stored["reversed"]
+
+
 def test_bench_without_a_complete_grid_says_so(tmp_path, monkeypatch, capsys):
     grids, recording = tmp_path / "grids", tmp_path / "recording"
     old = [{k: v for k, v in r.items() if k != "setup_seconds"} for r in fake_rows()]

@@ -118,13 +118,19 @@ def race(
         if name in names
         for seed in range(seeds)
     ]
-    out = RaceOutput()
+    finished: dict[tuple[str, str, int], tuple[RunResult, dict[str, Any] | None]] = {}
     for done, (task, result, checked) in enumerate(_map(tasks, jobs), 1):
+        finished[(task.label, task.name, task.seed)] = (result, checked)
+        if progress and (done % 50 == 0 or done == len(tasks)):
+            print(f"  {done}/{len(tasks)} runs", flush=True)
+    # Stored in task order, not in the order parallel jobs finished: the bootstrap intervals
+    # resample these in order, so --jobs 2 must give what --jobs 1 gives.
+    out = RaceOutput()
+    for task in tasks:
+        result, checked = finished[(task.label, task.name, task.seed)]
         out.runs.setdefault(task.name, {})[(task.label, task.seed)] = result
         if checked is not None:
             out.predictor.setdefault(task.name, {}).setdefault(task.label, []).append(checked)
-        if progress and (done % 50 == 0 or done == len(tasks)):
-            print(f"  {done}/{len(tasks)} runs", flush=True)
     return out
 
 
