@@ -155,6 +155,7 @@ def main() -> None:
     ap.add_argument("--model", default="smollm2-135m")
     ap.add_argument("--small", action="store_true", help="16 examples a split: a dry run")
     ap.add_argument("--commit", help="the commit a copy without .git was made from")
+    ap.add_argument("--tag", default="", help="autotune/ray: write <phase>_<tag>.json")
     a = ap.parse_args()
     sizes = {"n_train": 16, "n_val": 16, "n_test": 16} if a.small else {}
     if a.phase == "report":
@@ -164,16 +165,17 @@ def main() -> None:
         return
     import torch
 
+    name = f"{a.phase}_{a.tag}" if a.tag else a.phase
     ray = RAY + (["--gpus-per-trial", GPUS_PER_TRIAL] if torch.cuda.is_available() else [])
     extra = ["--model", a.model] + [f"--{k.replace('_', '-')}={v}" for k, v in sizes.items()]
     a.out.mkdir(parents=True, exist_ok=True)
     result = (
         trial_phase(a.model, sizes)
         if a.phase == "trial"
-        else autotune_phase(a.out, extra + (ray if a.phase == "ray" else []), a.phase)
+        else autotune_phase(a.out, extra + (ray if a.phase == "ray" else []), name)
     )
     result["source_commit"] = a.commit
-    (a.out / f"{a.phase}.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
+    (a.out / f"{name}.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
     print(json.dumps(result, default=str)[:3000])
 
 

@@ -37,6 +37,24 @@ def test_base_model_is_pristine_after_trials(tiny_base, toy_task):
     assert not any("lora" in name for name, _ in tiny_base.model.named_modules())
 
 
+def test_warm_up_leaves_the_base_and_the_next_trial_as_they_were(tiny_base, toy_task):
+    """The accelerator warm-up (a throwaway trial) must change nothing a trial records but
+    its seconds; run here on the CPU, where it is off unless asked for."""
+    from loratune.executors.local import LocalExecutor, TrialHooks
+
+    before = _weights(tiny_base.model)
+    cold = LocalExecutor(tiny_base, toy_task)
+    assert cold.warm_up_seconds == 0.0  # a CPU: no warm-up by default
+    a = cold.run(CFG, TrialHooks())
+    warm = LocalExecutor(tiny_base, toy_task, warm=True)
+    assert warm.warm_up_seconds > 0.0
+    b = warm.run(CFG, TrialHooks())
+    assert (a.train_loss, a.val_hits, a.curve) == (b.train_loss, b.val_hits, b.curve)
+    after = _weights(tiny_base.model)
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert not any("lora" in name for name, _ in tiny_base.model.named_modules())
+
+
 def test_same_seed_same_result(tiny_base, toy_task):
     a = run_trial(tiny_base, toy_task, CFG)
     b = run_trial(tiny_base, toy_task, CFG)
