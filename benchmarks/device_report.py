@@ -108,6 +108,45 @@ def _pick(run: dict[str, Any]) -> str | None:
     return found.group(1) if found else None
 
 
+def _rows(folder: Path, name: str) -> list[dict[str, Any]]:
+    path = folder / f"{name}.jsonl"
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
+def _warm_up_section(rows: list[dict[str, Any]]) -> list[str]:
+    """What the first trial of a cold process paid, read from the in-process run's rows."""
+    done = [r for r in rows if r["status"] == "complete" and r.get("epoch_seconds")]
+    if len(done) < 2:
+        return []
+    first, rest = done[0], done[1:]
+    later = sorted(x for r in rest for x in r["epoch_seconds"])
+    median = later[len(later) // 2]
+    verified = [r for r in rest if r.get("predicted_latency") and not r["stopped_early"]]
+    lines = [
+        "## The first trial pays the GPU's warm-up",
+        "",
+        f"In process, the first trial (rank {first['config']['rank']}) trained its epochs in "
+        + " / ".join(f"{x:.1f}" for x in first["epoch_seconds"])
+        + f" s; the median epoch of the {len(rest)} trials after it took {median:.1f} s.",
+    ]
+    if verified:
+        pred = [r["predicted_latency"] for r in verified]
+        got = [sum(r["epoch_seconds"]) / len(r["epoch_seconds"]) for r in verified]
+        lines[-1] += (
+            f" The time model, fitted on the explored trials, first among them, predicted "
+            f"{min(pred):.1f}-{max(pred):.1f} s an epoch for the {len(verified)} verified "
+            f"configs, which took {min(got):.1f}-{max(got):.1f} s."
+        )
+    lines += [
+        "",
+        "Since commit 3161647 the executor trains and scores a throwaway trial on 16 examples "
+        "before the first real one on an accelerator (`loratune.executors.local.warm_up`), so "
+        "that cost counts with the model load. Its effect has not been measured on a GPU yet: "
+        "no machine was lent after it was written (`device_check.py autotune --tag warm`).",
+    ]
+    return lines
+
+
 def write_report(folder: Path, out: Path) -> None:
     trial, local, ray = (_load(folder, n) for n in ("trial", "autotune", "ray"))
     lines = [
@@ -124,4 +163,5 @@ def write_report(folder: Path, out: Path) -> None:
         lines += _trial_section(trial) + [""]
     if local:
         lines += _autotune_section(local, ray) + [""]
+        lines += _warm_up_section(_rows(folder, "autotune")) + [""]
     out.write_text("\n".join(lines))
