@@ -6,6 +6,9 @@
     python benchmarks/device_check.py ray --out DIR        # the same through Ray, 4 trials a GPU
     python benchmarks/device_check.py report --out DIR     # DIR/*.json -> benchmarks/DEVICE.md
 
+On a GPU machine without network, `benchmarks/device_pack.sh` packs the model and the wheels
+it lacks into pieces that its calls can carry, and says how to unpack them there.
+
 Each phase writes DIR/<phase>.json. Seconds measured here are this machine's alone: they are
 never divided by seconds measured on another machine. The in-process and Ray runs are timed
 on the same machine, one after the other, with nothing else running.
