@@ -295,3 +295,24 @@ def test_a_prediction_is_never_surer_than_the_validation_measurement():
     edge = math.sqrt(0.005 * 0.995 / 100)  # half an example from 0 and from 1
     assert list(se) == pytest.approx([edge, 0.05, edge])
     assert measurement_se(np.array([0.5]), 0)[0] == 0.0
+
+
+@pytest.mark.parametrize(
+    "ranks, expected",
+    [((4, 8), "train all 2 with `loratune sweep`"), ((4, 8, 16, 32), "fits), or train all 12")],
+)
+def test_a_budget_larger_than_the_grid_says_what_fits(ranks, expected):
+    """Refused before any trial, with numbers that fit (or `sweep`, where none do)."""
+    import re
+
+    from loratune.errors import LoratuneError
+    from loratune.space import Space
+
+    lrs = (1e-3,) if len(ranks) == 2 else (1e-4, 1e-3, 1e-2)
+    space = Space("small", {"rank": ranks, "learning_rate": lrs}, {})
+    with pytest.raises(LoratuneError, match=re.escape(expected)) as err:
+        api.autotune("customer_support", model="tiny-llama", space=space, explore=12, verify=5)
+    fits = re.search(r"--explore (\d+) --verify (\d+) fits", str(err.value))
+    if fits:
+        explore, verify = int(fits[1]), int(fits[2])
+        assert explore >= 2 and verify >= 1 and explore + verify <= len(space.configs())

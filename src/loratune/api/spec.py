@@ -153,8 +153,17 @@ class JobSpec:
             raise LoratuneError(f"--out {self.out}: is a file, not a folder")
         n_configs = len(self.grid)
         if self.kind == "autotune":
-            if self.budget.explore + self.budget.verify > n_configs:
-                raise LoratuneError(f"explore + verify exceeds the grid's {n_configs} configs")
+            explore, verify = self.budget.explore, self.budget.verify
+            if explore + verify > n_configs:
+                asked = f"--explore {explore} + --verify {verify} = {explore + verify} configs"
+                every = f"train all {n_configs} with `loratune sweep`"
+                if n_configs < 3:  # the predictor needs 2 explored and there must be 1 to verify
+                    raise LoratuneError(f"{asked}, but the grid has {n_configs}: {every}")
+                fit = max(2, n_configs // 2)
+                raise LoratuneError(
+                    f"{asked}, but the grid has {n_configs}: lower them "
+                    f"(--explore {fit} --verify {min(verify, n_configs - fit)} fits), or {every}"
+                )
             check_name(self.budget.strategy)
 
     @functools.cached_property
