@@ -73,6 +73,7 @@ def _write_files(d: Path) -> None:
         "s_inf": "[grid]\nrank = [4]\nlearning_rate = [inf]\n",
         "s_nan": "[grid]\nrank = [4]\nlearning_rate = [1e-3]\n[fixed]\ndropout = nan\n",
         "s_dup": "[grid]\nrank = [4, 8, 4]\nlearning_rate = [1e-3]\n",
+        "s_other": "[grid]\nrank = [4, 16]\nlearning_rate = [1e-3]\n",
         "s_dup_equal": "[grid]\nrank = [4]\nlearning_rate = [1e-3, 0.001]\n",
         "s_fixd": "[grid]\nrank = [4]\nlearning_rate = [1e-3]\n[fixd]\nepochs = 2\n",
         "s_key": "[grid]\nrank = [4]\nlearning_rate = [1e-3]\nlr = [1e-3]\n",
@@ -220,6 +221,11 @@ BAD: list[tuple[str, list[str], str]] = [
     ("study exists, no --resume", [*SWEEP, "--study", "s1"], "--resume"),
     ("resume with another seed", [*SWEEP, "--study", "s1", "--resume", "--seed", "1"], "seed"),
     ("resume on other data", [*SWEEP, "--study", "s1", "--resume", "--data-seed", "2"], "data"),
+    (
+        "resume on another space",
+        [*SWEEP_BARE, "--space", "{dir}/s_other.toml", "--study", "s1", "--resume"],
+        "another space",
+    ),
     # space files
     ("space: a string value", [*SWEEP_BARE, "--space", "{dir}/s_string.toml"], "grid.rank"),
     ("space: a boolean value", [*SWEEP_BARE, "--space", "{dir}/s_bool.toml"], "grid.learning_rate"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,6 +197,15 @@ def prepare_job(
         raise LoratuneError(
             f"study {name!r} was recorded with --seed {st.user_attrs['seed']}: "
             "resume it with that seed, or use --study NAME for a new one"
+        )
+    recorded_space = st.user_attrs.get("space_def")
+    if recorded_space is not None and recorded_space != json.loads(json.dumps(sp.to_dict())):
+        # Optuna cannot resume a study whose categorical choices changed (it raised "does not
+        # support dynamic value space" mid-run), and the trials would not be one grid's.
+        raise LoratuneError(
+            f"study {name!r} was recorded on another space ({st.user_attrs.get('space')!r}, "
+            "or the same name with other values): resume it with that space, or use --study "
+            "NAME for a new one"
         )
     existing = records(st)
     # A study records its metric; one from before metrics were objects was tuned for accuracy.
