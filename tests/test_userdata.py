@@ -60,3 +60,20 @@ def test_data_label_names_the_folder_when_the_file_names_a_split(tmp_path):
     (tmp_path / "banking77").mkdir()
     assert data_label(tmp_path / "banking77" / "train.csv") == "user-banking77"
     assert data_label(tmp_path / "tickets.jsonl") == "user-tickets"
+
+
+@pytest.mark.parametrize("n_train", [100, None])  # the default size, and --n-train all
+def test_a_small_file_is_told_sizes_that_fit_and_they_do(tmp_path, n_train):
+    """60 rows cannot give 100 to train, nor 256 + 800 to validate and test: the error names
+    sizes that fit, and those sizes work."""
+    import re
+
+    path = tmp_path / "small.csv"
+    rows = [f"message {i} about thing {i % 3},{'abc'[i % 3]}" for i in range(60)]
+    path.write_text("text,label\n" + "\n".join(rows) + "\n")
+    with pytest.raises(LoratuneError) as err:
+        get_task(data=path, n_train=n_train)
+    sizes = dict(re.findall(r"--n-(val|test) (\d+)", str(err.value)))
+    assert set(sizes) == {"val", "test"}, err.value
+    task = get_task(data=path, n_train=None, n_val=int(sizes["val"]), n_test=int(sizes["test"]))
+    assert (len(task.validation), len(task.test)) == (12, 12) and len(task.train) == 36

@@ -20,6 +20,7 @@ from loratune.tasks.base import N_TEST, N_TRAIN, N_VAL, Example, Task, format_pr
 LABEL_COLUMNS = ("label", "category", "intent", "class")
 TEXT_COLUMNS = ("text", "input", "sentence")
 MAX_LISTED_LABELS = 20  # beyond this, listing labels in every prompt costs more than it helps
+_FLAG = {"validation": "val", "test": "test"}  # the CLI option of each split's size
 
 
 def _read_text(path: Path) -> str:
@@ -182,7 +183,14 @@ def load_user_task(
         if rest < 2 * len(from_pool):
             raise LoratuneError(
                 f"{files['train']}: {len(pool)} distinct rows, need at least "
-                f"{n_train + 2 * len(from_pool)}"
+                f"{n_train + 2 * len(from_pool)} (--n-train {n_train}, and 2 for each of "
+                f"{' and '.join(from_pool)}): "
+                + (
+                    "pass a smaller --n-train, or --n-train all "
+                    + " ".join(f"--n-{_FLAG[s]} {max(1, len(pool) // 5)}" for s in from_pool)
+                    if len(pool) >= 2 + 2 * len(from_pool)  # 2 to train, 2 for each split
+                    else "add rows"
+                )
             )
         if wanted > rest:
             share = rest // len(from_pool)
@@ -198,7 +206,16 @@ def load_user_task(
             split_rows[split], pool = pool[:take], pool[take:]
     train = pool[:n_train]
     if len(train) < 2:
-        raise LoratuneError(f"{files['train']}: too few distinct rows left to train on")
+        drawn = {s: len(split_rows[s]) for s in from_pool}
+        total = len(train) + sum(drawn.values())
+        took = ", ".join(f"{s} took {n}" for s, n in drawn.items())
+        fits = max(1, total // 5)
+        flags = " ".join(f"--n-{_FLAG[s]} {fits}" for s in drawn)
+        hint = f" ({flags} leave {total - len(drawn) * fits})" if drawn else ""
+        raise LoratuneError(
+            f"{files['train']}: {total} distinct rows to split, {took or 'none drawn'}, "
+            f"{len(train)} left to train on: give smaller --n-val/--n-test{hint}, or more rows"
+        )
     # The label set is every label in the files, not only in the rows drawn: a rare label
     # stays a possible answer.
     everything = [p for pairs in (*own.values(), pool, train) for p in pairs]
