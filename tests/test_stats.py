@@ -105,6 +105,9 @@ def test_paired_tests_small_n() -> None:
     t = stats.paired_tests([0.5, 0.6, 0.7], [0.5, 0.6, 0.7])
     assert t.t_test.p is None and "zero" in t.t_test.reason
     assert t.wilcoxon.p is None
+    t = stats.paired_tests([0.3125, 0.3125], [0.25, 0.25])  # two equal misses: chance
+    assert t.t_test.p is None and "too few" in t.t_test.reason
+    assert stats.paired_tests([0.3, 0.4, 0.5], [0.2, 0.3, 0.4]).t_test.p == 0.0
 
 
 def test_bootstrap_ci_contains_mean_and_narrows() -> None:

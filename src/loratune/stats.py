@@ -21,6 +21,9 @@ from loratune.errors import LoratuneError
 # (`paired_difference`): the pick against its runner-up, and the noise-aware last step.
 DISTINGUISHABLE_P = 0.05
 MIN_WILCOXON = 6  # below 6 non-zero differences, two-sided p can never reach 0.05
+# A constant offset (zero spread) is called a bias from this many pairs: accuracies on a small
+# validation split are multiples of 1/n, so two predictions can miss by the same amount by chance.
+MIN_OFFSET_PAIRS = 3
 
 
 @dataclass(frozen=True)
@@ -163,11 +166,12 @@ def paired_tests(pred: Any, actual: Any) -> PairedTests:
     if len(d) < 2:
         t_test = TestResult(None, None, "needs at least 2 pairs")
     elif np.ptp(d) <= 1e-12 * max(1.0, float(np.abs(d).max())):
-        t_test = (
-            TestResult(None, None, "all differences are zero")
-            if np.all(d == 0)
-            else TestResult(None, 0.0, "constant non-zero offset")
-        )
+        if np.all(d == 0):
+            t_test = TestResult(None, None, "all differences are zero")
+        elif len(d) < MIN_OFFSET_PAIRS:  # two equal differences happen by chance on few examples
+            t_test = TestResult(None, None, f"{len(d)} equal differences: too few to call a bias")
+        else:
+            t_test = TestResult(None, 0.0, "constant non-zero offset")
     else:
         res = sps.ttest_rel(p, a)
         t_test = TestResult(_finite(res.statistic), _finite(res.pvalue))
