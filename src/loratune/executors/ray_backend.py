@@ -66,7 +66,11 @@ class RayBackend:
                 kwargs["num_cpus"] = max(1, int(options.workers * options.cpus_per_trial + 0.999))
                 env = {k: v for k, v in os.environ.items() if k.startswith("LORATUNE_")}
                 kwargs["runtime_env"] = {"env_vars": env} if env else None
-            ray.init(**kwargs, logging_level="ERROR", log_to_driver=False)
+            try:
+                ray.init(**kwargs, logging_level="ERROR", log_to_driver=False)
+            except (ConnectionError, ValueError, RuntimeError) as exc:
+                where = options.address or "a local cluster"
+                raise LoratuneError(f"cannot start or reach Ray at {where}: {exc}") from exc
             self._owns_ray = True
         self._check_gpus(options.gpus_per_trial)
         self._cls = ray.remote(TrialWorker).options(
