@@ -131,3 +131,12 @@ def test_a_registered_metric_is_taken_by_the_cli(
     study = open_study(f"sqlite:///{tmp_path}/m.db", "mine", create=False)
     assert study.user_attrs["metric"] == "labels_used"
     assert all(r.accuracy in (1.0, 2.0, 3.0) for r in records(study) if r.ok)
+
+
+def test_metric_titles_read_after_the_split_names():
+    """The CLI and the report write "validation <title>" and "test <title>"."""
+    from loratune.tasks.metrics import METRICS
+
+    for name in METRICS:
+        title = METRICS.lookup(name).title
+        assert not title.lower().startswith(("validation", "test")), title

@@ -206,7 +206,7 @@ VAL_LOSS = register_metric(
         _val_loss,
         higher_is_better=False,
         needs_loss=True,
-        label="validation loss",
+        label="cross-entropy loss",  # every use says "validation" or "test" before it
         description="cross-entropy on the answers (lower is better)",
     )
 )
