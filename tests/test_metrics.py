@@ -140,3 +140,14 @@ def test_metric_titles_read_after_the_split_names():
     for name in METRICS:
         title = METRICS.lookup(name).title
         assert not title.lower().startswith(("validation", "test")), title
+
+
+def test_a_loss_reads_as_a_loss_in_the_report(tmp_path: Path, data_csv: Path) -> None:
+    """val_loss is not in [0, 1]: its scores print as numbers, not as -1035.6% accuracy."""
+    res = CliRunner().invoke(app, _autotune(tmp_path, data_csv, "val_loss", "loss"))
+    assert res.exit_code == 0, res.output
+    assert "validation cross-entropy loss" in " ".join(res.output.split())
+    md = (tmp_path / "loss" / "report.md").read_text()
+    headline = next(line for line in md.splitlines() if line.startswith("**Best config:**"))
+    assert "validation cross-entropy loss" in headline and "%" not in headline
+    assert "pts" not in md.split("## Read this first")[0]  # the verdict: no percentage points

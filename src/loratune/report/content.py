@@ -8,12 +8,17 @@ from datetime import datetime
 from loratune.report import plots, tables
 from loratune.report.data import ReportData
 from loratune.report.document import Document, Gallery, Image, Para, Section
-from loratune.report.fmt import DASH
+from loratune.report.fmt import DASH, scores_in_percent
 from loratune.report.verdict import headline, verdict, warnings
 from loratune.tasks import get_metric
 
 
 def build(data: ReportData) -> Document:
+    with scores_in_percent(get_metric(data.validation.metric).unit_interval):
+        return _build(data)
+
+
+def _build(data: ReportData) -> Document:
     subtitle = f"study {data.study} · space {data.space.name} ({len(data.space)} configs)"
     return Document(
         title=f"loratune autotune: {data.domain} on {data.model}",

@@ -3,9 +3,25 @@ a predicted grid's seconds can be) prints as a dash, never as 'nan'."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+from collections.abc import Iterator
 
 DASH = "–"
+
+# How scores print: as percentages (accuracy and the other metrics in [0, 1]) or as plain
+# numbers (a loss). `build` sets it for the report it writes.
+_PERCENT = contextvars.ContextVar("scores_in_percent", default=True)
+
+
+@contextlib.contextmanager
+def scores_in_percent(percent: bool) -> Iterator[None]:
+    token = _PERCENT.set(percent)
+    try:
+        yield
+    finally:
+        _PERCENT.reset(token)
 
 
 def num(x: float | None) -> float | None:
@@ -29,6 +45,22 @@ def pts(x: float | None, signed: bool = False, digits: int = 1) -> str:
         return DASH
     sign = "+" if signed else ""
     return f"{f * 100:{sign}.{digits}f} pts"
+
+
+def score(x: float | None) -> str:
+    """A score (the tuned metric's value): '85.3%', or '-10.356' for a loss."""
+    f = num(x)
+    if f is None or _PERCENT.get():
+        return pct(f)
+    return f"{f:.3f}"
+
+
+def diff(x: float | None, signed: bool = False) -> str:
+    """A difference of scores: '1.2 pts', or '0.150' for a loss."""
+    f = num(x)
+    if f is None or _PERCENT.get():
+        return pts(f, signed=signed)
+    return f"{f:+.3f}" if signed else f"{f:.3f}"
 
 
 def secs(x: float | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from loratune.report.data import ReportData
 from loratune.report.document import Block, Para, Table
-from loratune.report.fmt import DASH, factor, lr, money, num, p_is, pct, pts, secs, wd
+from loratune.report.fmt import DASH, diff, factor, lr, money, num, p_is, pct, score, secs, wd
 from loratune.report.measures import (
     Z90,
     grid_regret,
@@ -35,9 +35,9 @@ def verified_table(data: ReportData) -> list[Block]:
             [
                 str(i),
                 p.label,
-                f"{pct(p.predicted)} ± {pts(p.std)}",
-                pct(p.accuracy),
-                pts(err, signed=True),
+                f"{score(p.predicted)} ± {diff(p.std)}",
+                score(p.accuracy),
+                diff(err, signed=True),
                 inside,
                 f"{secs(p.predicted_latency)} → {secs(p.latency)}",
             ]
@@ -84,9 +84,9 @@ def _stats_table(data: ReportData) -> Table:
     cov = pct(coverage, 0) + (f" ({inside[0]} of {inside[1]})" if inside[1] else "")
 
     def with_ci(x: float | None, ci: tuple[float, float] | None, signed: bool = False) -> str:
-        text = pts(x, signed=signed)
+        text = diff(x, signed=signed)
         if ci is not None:
-            text += f" (95% CI {pts(ci[0], signed)} to {pts(ci[1], signed)})"
+            text += f" (95% CI {diff(ci[0], signed)} to {diff(ci[1], signed)})"
         return text
 
     rows = [
@@ -97,7 +97,7 @@ def _stats_table(data: ReportData) -> Table:
         ],
         ["mean absolute error", with_ci(p.mae if p else None, mae_ci), "typical miss"],
         ["mean error (bias)", with_ci(bias, err_ci, True), "> 0: predictions too optimistic"],
-        ["RMSE", pts(p.rmse if p else None), "penalises large misses"],
+        ["RMSE", diff(p.rmse if p else None), "penalises large misses"],
         ["Spearman ρ", _corr(p.spearman if p else None), "1 = verified configs ranked perfectly"],
         ["Kendall τ", _corr(p.kendall if p else None), "share of pairs ordered right, rescaled"],
         [f"{level} interval coverage", cov, f"should be near {level} if the std is honest"],
@@ -134,7 +134,12 @@ def regret(data: ReportData) -> list[Block]:
     never one against the other."""
     v = data.validation
     rows = [
-        ["the pick (best of this study by validation)", "validation", pct(data.best.accuracy), DASH]
+        [
+            "the pick (best of this study by validation)",
+            "validation",
+            score(data.best.accuracy),
+            DASH,
+        ]
     ]
     top1 = predicted_best(data)
     if top1 is not None:
@@ -142,12 +147,12 @@ def regret(data: ReportData) -> list[Block]:
             [
                 f"predicted best of the verified ({top1.short})",
                 "validation",
-                pct(top1.accuracy),
-                pts(top1_regret(data)),
+                score(top1.accuracy),
+                diff(top1_regret(data)),
             ]
         )
     rows.append(
-        ["the pick, scored once after it was chosen", "test", pct(v.pick.test_accuracy), DASH]
+        ["the pick, scored once after it was chosen", "test", score(v.pick.test_accuracy), DASH]
     )
     grid = v.grid
     blocks: list[Block] = []
@@ -157,25 +162,25 @@ def regret(data: ReportData) -> list[Block]:
             [
                 f"best of the grid study ({grid.trials} trials, {done})",
                 "test",
-                pct(grid.best_accuracy),
+                score(grid.best_accuracy),
                 DASH,
             ],
             [
                 "the pick, against the grid's best",
                 "test",
-                pct(v.pick.test_accuracy),
-                pts(grid_regret(data)),
+                score(v.pick.test_accuracy),
+                diff(grid_regret(data)),
             ],
             [
                 "exhaustive search's pick (by validation), against the grid's best",
                 "test",
-                pct(grid.exhaustive_pick_accuracy),
-                pts(v.exhaustive_regret),
+                score(grid.exhaustive_pick_accuracy),
+                diff(v.exhaustive_regret),
             ],
             [
                 "the pick's config as trained in the grid study",
                 "test",
-                pct(v.pick_grid_accuracy),
+                score(v.pick_grid_accuracy),
                 DASH,
             ],
         ]
@@ -273,10 +278,10 @@ def top_table(data: ReportData) -> list[Block]:
                 lr(c.learning_rate),
                 wd(c.weight_decay),
                 *([c.extras(varying)] * other),
-                f"{pct(p.accuracy)} ± {pts(p.accuracy_std)}",
+                f"{score(p.accuracy)} ± {diff(p.accuracy_std)}",
                 secs(p.latency),
                 status,
-                pct(actual) if actual is not None else "",
+                score(actual) if actual is not None else "",
             ]
         )
     header = [

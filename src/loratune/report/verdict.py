@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from loratune.report.data import ReportData
 from loratune.report.document import Callout
-from loratune.report.fmt import factor, num, p_is, pct, pts, secs
+from loratune.report.fmt import diff, factor, num, p_is, score, secs
 from loratune.report.measures import (
     SAME,
     grid_regret,
@@ -15,15 +15,17 @@ from loratune.report.measures import (
     top1_regret,
 )
 from loratune.results import RunnerUp
+from loratune.tasks import get_metric
 
 
 def headline(data: ReportData) -> str:
     """The pick with the number that picked it (validation) and, once read, its test score."""
     b, pick = data.best, data.validation.pick
-    text = f"**Best config:** {b.config.describe()} — **{pct(b.accuracy)}** validation accuracy"
+    title = get_metric(data.validation.metric).title
+    text = f"**Best config:** {b.config.describe()} — **{score(b.accuracy)}** validation {title}"
     if pick.test_accuracy is None:
         return text + " (not scored on the test split)"
-    return text + f", **{pct(pick.test_accuracy)}** on the test split (read once, after the pick)"
+    return text + f", **{score(pick.test_accuracy)}** on the test split (read once, after the pick)"
 
 
 def _best_detail(data: ReportData) -> str:
@@ -37,15 +39,15 @@ def _best_detail(data: ReportData) -> str:
     )
     if num(m.get("predicted_accuracy")) is not None:
         text += (
-            f" Before training it was predicted at {pct(m.get('predicted_accuracy'))} "
-            f"± {pts(m.get('predicted_accuracy_std'))}."
+            f" Before training it was predicted at {score(m.get('predicted_accuracy'))} "
+            f"± {diff(m.get('predicted_accuracy_std'))}."
         )
     explored = [p.accuracy for p in data.explored if p.accuracy is not None]
     verified = [p.accuracy for p in data.verified if p.accuracy is not None]
     if phase == "verify" and explored and b.accuracy is not None:
         text += (
             f" Verifying paid off: it beats the best explored config by "
-            f"{pts(b.accuracy - max(explored))} on validation."
+            f"{diff(b.accuracy - max(explored))} on validation."
         )
     elif phase == "explore" and verified:
         text += f" None of the {len(verified)} verified configs beat it."
@@ -64,7 +66,7 @@ def _runner_up_sentence(r: RunnerUp) -> str:
         return f"On validation the pick is told apart from the runner-up ({r.config}): {test}."
     return (
         f"On validation the pick is **within noise** of the runner-up ({r.config}, "
-        f"{pct(r.accuracy)}): {test}. Retrained with another seed, either could come out ahead; "
+        f"{score(r.accuracy)}): {test}. Retrained with another seed, either could come out ahead; "
         "`--separate 3` retrains the top 3 with the next seed and keeps the adapter validation "
         "ranks best (about 3 more trials)."
     )
@@ -83,20 +85,20 @@ def verdict(data: ReportData) -> list[str]:
             if grid.complete
             else f"the {n} configs trained so far in the grid study"
         )
-        test = f"On the test split the pick scores {pct(v.pick.test_accuracy)}"
+        test = f"On the test split the pick scores {score(v.pick.test_accuracy)}"
         if gap < -SAME:
             out.append(
-                f"{test}, {pts(-gap)} above the best of {of} ({pct(grid_best)}): the search "
+                f"{test}, {diff(-gap)} above the best of {of} ({score(grid_best)}): the search "
                 "lost nothing, and the gap shows how much reruns of a config vary."
             )
         elif gap < SAME:
-            out.append(f"{test}, the best of {of} ({pct(grid_best)}): the search lost nothing.")
+            out.append(f"{test}, the best of {of} ({score(grid_best)}): the search lost nothing.")
         else:
-            out.append(f"{test}, **{pts(gap)}** below the best of {of} ({pct(grid_best)}).")
+            out.append(f"{test}, **{diff(gap)}** below the best of {of} ({score(grid_best)}).")
         if num(grid.exhaustive_pick_accuracy) is not None:
             out.append(
                 f"Exhaustive search, picking by validation as this run did, would score "
-                f"{pct(grid.exhaustive_pick_accuracy)} on test ({pts(v.exhaustive_regret)} "
+                f"{score(grid.exhaustive_pick_accuracy)} on test ({diff(v.exhaustive_regret)} "
                 "below the best): validation cannot always tell the top configs apart either."
             )
     elif grid is not None:
@@ -121,7 +123,7 @@ def verdict(data: ReportData) -> list[str]:
         else:
             out.append(
                 f"The config predicted best among the verified ({top1.short}) scored "
-                f"{pct(top1.accuracy)} on validation, {pts(gap)} below the best trial."
+                f"{score(top1.accuracy)} on validation, {diff(gap)} below the best trial."
             )
     s = v.speedup
     if num(s.factor) is not None:
@@ -143,9 +145,9 @@ def _ranking_sentence(data: ReportData) -> str:
     rho_p = p.spearman.p if p is not None and p.spearman is not None else None
     mae = num(p.mae) if p is not None else None
     ci = shown_ci(data.validation.mae_ci95)
-    err = f"missed by {pts(mae)} on average" if mae is not None else "errors are unknown"
+    err = f"missed by {diff(mae)} on average" if mae is not None else "errors are unknown"
     if ci is not None and mae is not None:
-        err += f" (95% CI {pts(ci[0])} to {pts(ci[1])})"
+        err += f" (95% CI {diff(ci[0])} to {diff(ci[1])})"
     if rho is None:
         why = (
             "all predicted or all actual values are equal"

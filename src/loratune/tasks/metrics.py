@@ -58,6 +58,7 @@ class Metric:
     proportion: bool = False  # the mean of per-example right/wrong (exact counts apply)
     needs_loss: bool = False  # the evaluation must also run the references' loss
     label: str = ""  # as a report names it; the name where empty
+    unit_interval: bool = True  # values in [0, 1]: reports print them as percentages
     description: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -206,6 +207,7 @@ VAL_LOSS = register_metric(
         _val_loss,
         higher_is_better=False,
         needs_loss=True,
+        unit_interval=False,
         label="cross-entropy loss",  # every use says "validation" or "test" before it
         description="cross-entropy on the answers (lower is better)",
     )
