@@ -144,7 +144,10 @@ def _frozen(
     if row.get("status") not in ("complete", "failed"):
         return None
     if key not in in_space:
-        raise LoratuneError(f"a recorded config is not in space {space.name!r}: {key}")
+        raise LoratuneError(
+            f"a recorded config ({config.describe()}) is not in space {space.name!r}: pass "
+            "--space with the space the rows were recorded on"
+        )
     if row["status"] == "failed" and row.get("error") in (None, "", INTERRUPTED):
         return None  # an interruption (older exports say null): run it again, not import it
     params = params_of(space, config)
