@@ -221,6 +221,7 @@ BAD: list[tuple[str, list[str], str]] = [
     ("study exists, no --resume", [*SWEEP, "--study", "s1"], "--resume"),
     ("resume with another seed", [*SWEEP, "--study", "s1", "--resume", "--seed", "1"], "seed"),
     ("resume on other data", [*SWEEP, "--study", "s1", "--resume", "--data-seed", "2"], "data"),
+    ("autotune on a sweep's study", [*AUTOTUNE, "--study", "s1", "--resume"], "loratune sweep"),
     (
         "resume on another space",
         [*SWEEP_BARE, "--space", "{dir}/s_other.toml", "--study", "s1", "--resume"],

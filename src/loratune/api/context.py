@@ -198,6 +198,17 @@ def prepare_job(
             f"study {name!r} was recorded with --seed {st.user_attrs['seed']}: "
             "resume it with that seed, or use --study NAME for a new one"
         )
+    recorded_kind = st.user_attrs.get("kind")
+    if recorded_kind not in (None, spec.kind):
+        # An autotune resumed on a sweep's study took the sweep's trials for its own and then
+        # looked for adapters a sweep never saved.
+        hint = (
+            f"; --grid-study {name} compares autotune with it" if recorded_kind == "sweep" else ""
+        )
+        raise LoratuneError(
+            f"study {name!r} was recorded by loratune {recorded_kind}, not {spec.kind}: use "
+            f"--study NAME for a new one{hint}"
+        )
     recorded_space = st.user_attrs.get("space_def")
     if recorded_space is not None and recorded_space != json.loads(json.dumps(sp.to_dict())):
         # Optuna cannot resume a study whose categorical choices changed (it raised "does not
