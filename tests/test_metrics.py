@@ -151,3 +151,4 @@ def test_a_loss_reads_as_a_loss_in_the_report(tmp_path: Path, data_csv: Path) ->
     headline = next(line for line in md.splitlines() if line.startswith("**Best config:**"))
     assert "validation cross-entropy loss" in headline and "%" not in headline
     assert "pts" not in md.split("## Read this first")[0]  # the verdict: no percentage points
+    assert "plain numbers" in md and "percentage points" not in md

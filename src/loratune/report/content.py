@@ -109,6 +109,10 @@ def _footer(data: ReportData) -> list[str]:
         f"loratune {packages.get('loratune') or DASH}, commit {prov.get('git_commit') or DASH}, "
         f"device {data.best.metrics.get('device') or DASH} ({hardware}).",
         f"Generated {datetime.now().isoformat(timespec='seconds')}. Every number comes from "
-        f"trials recorded in study {data.study}; accuracies are shown in %, their differences "
-        "in percentage points (pts).",
+        f"trials recorded in study {data.study}; "
+        + (
+            "accuracies are shown in %, their differences in percentage points (pts)."
+            if get_metric(data.validation.metric).unit_interval
+            else "scores are shown as plain numbers (the negated loss), as are their differences."
+        ),
     ]
