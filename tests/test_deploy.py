@@ -121,6 +121,15 @@ def test_evaluate_refuses_unknown_labels(tiny_base, toy_task, cls_adapter, tmp_p
         evaluate_adapter(cls_adapter, data, base=tiny_base)
 
 
+def test_evaluate_of_a_folder_names_a_file_in_it(tiny_base, cls_adapter, tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name in ("train.csv", "test.csv"):
+        (folder / name).write_text("text,label\nmy parcel is late,shipping\n")
+    with pytest.raises(LoratuneError, match=r"is a folder; evaluate reads one data file.*test"):
+        evaluate_adapter(cls_adapter, folder, base=tiny_base)
+
+
 # --- try -----------------------------------------------------------------------------------
 
 

@@ -36,6 +36,14 @@ def read_examples(data_file: str | Path, task: Mapping[str, Any]) -> tuple[Examp
     be answered right, and counting it wrong would blame the adapter for the file.
     """
     path = Path(data_file)
+    if path.is_dir():
+        # A held-out file is what one evaluates: name test.*, then validation.*, then any.
+        files = sorted(
+            (p.name for p in path.iterdir() if p.suffix in (".csv", ".jsonl")),
+            key=lambda n: (not n.startswith("test"), not n.startswith("validation"), n),
+        )
+        example = f" (e.g. {path / files[0]})" if files else ""
+        raise LoratuneError(f"{path}: is a folder; evaluate reads one data file{example}")
     if not path.is_file():
         raise LoratuneError(f"data file not found: {path}")
     rows = _rows(path)
