@@ -34,4 +34,7 @@ $R --domain financial
 # the held-out real data set (about 80 min a seed on one EPYC core).
 $R --data "$BANKING" --name banking77 --n-test all --n 20 --seed 1
 $R --data "$BANKING" --name banking77 --n-test all --n 20 --seed 2
+# The next round's held-out grids (docs/protocol.md, "The next round"), drawn before recording.
+$R --domain code_review
+$R --domain legal
 echo "queue complete"
