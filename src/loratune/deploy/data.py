@@ -14,7 +14,14 @@ from typing import Any
 from loratune.deploy.prompts import format_input
 from loratune.errors import LoratuneError
 from loratune.tasks import Example
-from loratune.tasks.userdata import LABEL_COLUMNS, TEXT_COLUMNS, _pick, _rows
+from loratune.tasks.userdata import (
+    DATA_SUFFIXES,
+    LABEL_COLUMNS,
+    TEXT_COLUMNS,
+    _pick,
+    _rows,
+    files_by_split,
+)
 
 
 def _columns(first: dict[str, object], kind: str, path: Path) -> tuple[str, str]:
@@ -37,12 +44,11 @@ def read_examples(data_file: str | Path, task: Mapping[str, Any]) -> tuple[Examp
     """
     path = Path(data_file)
     if path.is_dir():
-        # A held-out file is what one evaluates: name test.*, then validation.*, then any.
-        files = sorted(
-            (p.name for p in path.iterdir() if p.suffix in (".csv", ".jsonl")),
-            key=lambda n: (not n.startswith("test"), not n.startswith("validation"), n),
-        )
-        example = f" (e.g. {path / files[0]})" if files else ""
+        # A held-out file is what one evaluates: name the test file, then validation, then any.
+        found = files_by_split(path)
+        named = found.get("test") or found.get("validation")
+        others = sorted(f for f in path.iterdir() if f.suffix.lower() in DATA_SUFFIXES)
+        example = f" (e.g. {named or others[0]})" if named or others else ""
         raise LoratuneError(f"{path}: is a folder; evaluate reads one data file{example}")
     if not path.is_file():
         raise LoratuneError(f"data file not found: {path}")

@@ -103,16 +103,25 @@ _SPLIT_FILES = {
 }
 
 
+DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".tsv")
+
+
+def files_by_split(folder: Path) -> dict[str, Path]:
+    """The split files a folder holds, by split ("train", "validation", "test"), first by name."""
+    found: dict[str, Path] = {}
+    for split, stems in _SPLIT_FILES.items():
+        for f in sorted(folder.iterdir()):
+            if f.stem.lower() in stems and f.suffix.lower() in DATA_SUFFIXES:
+                found.setdefault(split, f)
+    return found
+
+
 def split_files(data: str | Path) -> dict[str, Path]:
     """A data file is the training pool; a folder holds train.* and maybe validation/test."""
     p = Path(data)
     if not p.is_dir():
         return {"train": p}
-    found: dict[str, Path] = {}
-    for split, stems in _SPLIT_FILES.items():
-        for f in sorted(p.iterdir()):
-            if f.stem.lower() in stems and f.suffix.lower() in (".jsonl", ".json", ".csv", ".tsv"):
-                found.setdefault(split, f)
+    found = files_by_split(p)
     if "train" not in found:
         raise LoratuneError(f"{p}: a data folder needs a train.jsonl or train.csv")
     return found
