@@ -6,7 +6,7 @@ seed k) and `<domain>-data<k>.jsonl` (training seed 0, data seed k) from
 `benchmarks/grids/<model>/` or a recording folder, and writes benchmarks/noise.json and
 benchmarks/NOISE.md: on test accuracy (the race's judge) and on validation accuracy (every
 decision), how far one config moves when only that seed changes, and what it means for the
-race's success margin. The analysis lives in `loratune.strategies.race.noise`.
+race's success margin. The analysis lives in `loratune.race.noise`.
 
     python benchmarks/noise.py
 """
@@ -20,9 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from loratune.provenance import GENERATED, git_commit
-from loratune.strategies.race.grids import add_dir_options, recording_dirs
-from loratune.strategies.race.noise import markdown, measure, noise_margin
-from loratune.strategies.race.run import SUCCESS_WITHIN
+from loratune.race.grids import add_dir_options, recording_dirs
+from loratune.race.noise import markdown, measure, noise_margin
+from loratune.race.run import SUCCESS_WITHIN
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

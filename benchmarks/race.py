@@ -3,7 +3,7 @@
 Every strategy picks by validation and is judged on the pick's test accuracy; exhaustive
 search picks by validation too and every strategy is compared with it. Grids are grouped as
 benchmarks/holdout.toml fixes them (tuning / held out). The strategies, the replay loop and
-the tables live in `loratune.strategies.race`; this script only finds the grids and writes
+the tables live in `loratune.race`; this script only finds the grids and writes
 RESULTS.md, results.json and regret_vs_compute.png next to this file (or in --out).
 
     python benchmarks/race.py                         # every grid in benchmarks/grids, 20 seeds
@@ -18,10 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from loratune.api.autotune import DEFAULT_EARLY_STOP, DEFAULT_EXPLORE, DEFAULT_VERIFY
-from loratune.space import load_space
-from loratune.strategies.race import quick_fit
-from loratune.strategies.race.bench import Report, run_bench
-from loratune.strategies.race.grids import (
+from loratune.race import quick_fit
+from loratune.race.bench import Report, run_bench
+from loratune.race.grids import (
     add_dir_options,
     find_grids,
     grid_files,
@@ -29,9 +28,10 @@ from loratune.strategies.race.grids import (
     recording_dirs,
     recording_status,
 )
-from loratune.strategies.race.noise import margin_line, measure, noise_margin
-from loratune.strategies.race.roster import Defaults
-from loratune.strategies.race.tables import console_lines, write_outputs
+from loratune.race.noise import margin_line, measure, noise_margin
+from loratune.race.roster import Defaults
+from loratune.race.tables import console_lines, write_outputs
+from loratune.space import load_space
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -6,7 +6,7 @@
     python benchmarks/scaling.py tables      # SCALING.md again from scaling.json
 
 `simulated` runs each strategy through the one tuning loop on the replay backend with N
-simulated workers on a simulated clock (`strategies.race.run.run_strategy`): makespan is the
+simulated workers on a simulated clock (`race.run.run_strategy`): makespan is the
 simulated wall time to the last result, compute the seconds charged summed over workers (as a
 fraction of exhaustive search's), success the pick's test accuracy within 1 point of the
 grid's best. The model's one-time load per worker is not in the recorded rows and not charged.
@@ -48,7 +48,7 @@ ARMS = {"1x2": ("inprocess", 1, 2), "2x1": ("ray", 2, 1)}  # backend, workers, t
 
 
 def _simulate_one(args: tuple[str, str, int, int]) -> dict[str, Any]:
-    from loratune.strategies.race.run import run_strategy
+    from loratune.race.run import run_strategy
 
     label, name, workers, seed = args
     grid, space, entries = _CONTEXT[label]
@@ -73,10 +73,10 @@ def simulated(seeds: int, jobs: int) -> dict[str, Any]:
     import warnings
 
     from loratune.api.autotune import DEFAULT_EARLY_STOP, DEFAULT_EXPLORE, DEFAULT_VERIFY
+    from loratune.race import quick_fit
+    from loratune.race.grids import find_grids, grid_files
+    from loratune.race.roster import Defaults, roster
     from loratune.space import load_space
-    from loratune.strategies.race import quick_fit
-    from loratune.strategies.race.grids import find_grids, grid_files
-    from loratune.strategies.race.roster import Defaults, roster
 
     warnings.simplefilter("ignore")  # optimiser chatter on tiny data sets
     space = load_space("default")

@@ -250,7 +250,7 @@ def test_optuna_params_of_a_module_list_round_trip(tmp_path):
     """Optuna's categorical choices are scalars: a list of modules travels as one string, and
     the Optuna samplers of the race read it back as the same config."""
     from loratune.space import Space
-    from loratune.strategies.race.samplers import OptunaSearch
+    from loratune.strategies.samplers import OptunaSearch
     from loratune.study import config_of, distributions, params_of
 
     space = Space(

@@ -42,6 +42,7 @@ LAYERS: dict[str, int] = {
     "report": 3,
     "deploy": 3,
     "api": 4,
+    "race": 4,  # the benchmark wing: replays grids through the loop, beside the API
     "cli": 5,
     "__init__": 6,
     "__main__": 6,
@@ -66,7 +67,7 @@ def _layer(module: str) -> int:
     return LAYERS[key]
 
 
-def _imports(source: str, package: str) -> list[tuple[int, str]]:
+def _imports(source: str, package: str, names: bool = False) -> list[tuple[int, str]]:
     """(line, module) of every loratune module `source` imports, wherever the import stands
     (in a function, under TYPE_CHECKING); `package` resolves relative imports."""
     out = []
@@ -79,10 +80,104 @@ def _imports(source: str, package: str) -> list[tuple[int, str]]:
                 module = ".".join([*base, node.module] if node.module else base)
             else:
                 module = node.module or ""
-            # `from loratune import api` imports loratune.api, not the package root.
-            names = [f"{module}.{a.name}" for a in node.names] if module == "loratune" else []
-            out += [(node.lineno, m) for m in names or [module]]
+            # `from loratune import api` imports loratune.api, not the package root; with
+            # `names`, `from pkg import x` gives pkg.x (a module, or a name the graph resolves).
+            named = (
+                [f"{module}.{a.name}" for a in node.names] if names or module == "loratune" else []
+            )
+            out += [(node.lineno, m) for m in named or [module]]
     return [(line, m) for line, m in out if m == "loratune" or m.startswith("loratune.")]
+
+
+def _module_of(name: str, known: set[str]) -> str | None:
+    """The module file an imported name resolves to: itself, or for `from pkg import name`
+    where `name` is not a module, the package; None outside the package's files."""
+    while name and name not in known:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def _graph(files: dict[str, tuple[str, str]]) -> dict[str, set[str]]:
+    """Module -> the modules it imports, for `files` (module -> (source, package)). The implicit
+    import of a parent package's `__init__` is not an edge: a package that re-exports its
+    submodules is not a circle, a submodule importing its sibling back is."""
+    known = set(files)
+    graph: dict[str, set[str]] = {}
+    for module, (source, package) in files.items():
+        targets = {_module_of(m, known) for _, m in _imports(source, package, names=True)}
+        graph[module] = {t for t in targets if t and t != module}
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def _package_files() -> dict[str, tuple[str, str]]:
+    out = {}
+    for path in _modules():
+        here = _name(path)
+        package = here if path.name == "__init__.py" else here.rpartition(".")[0]
+        out[here] = (path.read_text(encoding="utf-8"), package)
+    return out
+
+
+def test_no_import_circle() -> None:
+    circles = _circles(_graph(_package_files()))
+    assert not circles, "import circles: " + "; ".join(" <-> ".join(c) for c in circles)
+
+
+def test_a_planted_circle_is_found() -> None:
+    files = {
+        "loratune.cli.app": ("from loratune.cli import deploy_cmds\n", "loratune.cli"),
+        "loratune.cli.deploy_cmds": (
+            "def f():\n    from loratune.cli.app import x\n",
+            "loratune.cli",
+        ),
+        "loratune.cli": ("from loratune.cli.app import main\n", "loratune.cli"),
+    }
+    assert _circles(_graph(files)) == [["loratune.cli.app", "loratune.cli.deploy_cmds"]]
+    files["loratune.cli.deploy_cmds"] = ("import loratune.errors\n", "loratune.cli")
+    assert _circles(_graph(files)) == []
+
+
+def test_a_planted_upward_import_is_found() -> None:
+    source = "def f():\n    from loratune.race.bench import run_bench\n"
+    found = [m for _, m in _imports(source, "loratune.strategies")]
+    assert [m for m in found if _layer(m) > _layer("loratune.strategies.search")] == [
+        "loratune.race.bench"
+    ]
 
 
 def test_every_module_is_placed() -> None:

@@ -17,13 +17,13 @@ from test_race import _strategies, fake_rows
 
 from loratune.executors.simulated import SimulatedBackend
 from loratune.predictor import ForestSurrogate, Predictor
+from loratune.race import Exhaustive, run_strategy
+from loratune.race.run import keyed_grid, space_from_grid
 from loratune.space import config_key
 from loratune.strategies.autotune import EarlyStop
+from loratune.strategies.base import Observation
 from loratune.strategies.loop import MemoryRecorder, run_loop
-from loratune.strategies.pruner import EpochOnePruner
-from loratune.strategies.race import Exhaustive, run_strategy
-from loratune.strategies.race.base import Observation
-from loratune.strategies.race.run import keyed_grid, space_from_grid
+from loratune.study.pruner import EpochOnePruner
 
 GOLDEN = Path(__file__).parent / "data" / "race_one_worker.json"
 
@@ -115,7 +115,7 @@ def test_results_arrive_in_simulated_finish_order_and_pending_is_never_asked_aga
 _OTHER_PROCESS = """
 import optuna, sys
 from loratune.strategies.autotune import EarlyStop
-from loratune.strategies.pruner import EpochOnePruner
+from loratune.study.pruner import EpochOnePruner
 study = optuna.load_study(study_name="s", storage=sys.argv[1],
                           pruner=EpochOnePruner(EarlyStop(n_val=64)))
 out = []

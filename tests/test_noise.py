@@ -11,14 +11,14 @@ import pytest
 from benchmark_loader import load_benchmark
 from conftest import ground_truth_fields
 
-from loratune.space import Config
-from loratune.strategies.race.noise import (
+from loratune.race.noise import (
     find_noise,
     margin_line,
     markdown,
     measure,
     noise_margin,
 )
+from loratune.space import Config
 
 # config rank -> test accuracy under runs 0, 1, 2 (400 test examples: exact counts)
 TEST = {4: (0.90, 0.92, 0.88), 8: (0.80, 0.78, 0.82), 16: (0.50, 0.50, 0.50)}

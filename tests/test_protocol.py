@@ -15,9 +15,9 @@ from safetensors.torch import load_file
 
 from loratune import api
 from loratune.executors.replay import ReplayExecutor, charged_seconds
+from loratune.race.run import within
 from loratune.space import Config, config_key
 from loratune.strategies.autotune import EarlyStop
-from loratune.strategies.race.run import within
 from loratune.study import open_study
 from loratune.study.rows import export_rows
 from loratune.trainer import run_trial

@@ -19,8 +19,7 @@ from loratune.api.autotune import DEFAULT_EARLY_STOP
 from loratune.errors import LoratuneError
 from loratune.executors.replay import ReplayExecutor, replayed_result
 from loratune.predictor import ForestSurrogate, Predictor
-from loratune.space import config_key, load_space
-from loratune.strategies.race import (
+from loratune.race import (
     Autotune,
     AutotuneTransfer,
     CurveStop,
@@ -35,9 +34,10 @@ from loratune.strategies.race import (
     run_strategy,
     space_from_grid,
 )
-from loratune.strategies.race.base import Observation
-from loratune.strategies.race.multifidelity import hyperband_brackets
-from loratune.strategies.race.run import keyed_grid
+from loratune.race.run import keyed_grid
+from loratune.space import config_key, load_space
+from loratune.strategies.base import Observation
+from loratune.strategies.multifidelity import hyperband_brackets
 
 ROOT = Path(__file__).resolve().parents[1]
 SPACE_TOML = (
@@ -453,8 +453,8 @@ def test_curve_stop_stops_at_epoch_two_and_replay_charges_what_ran(fast_fit):
 
 
 def test_false_stops_count_stopped_configs_near_the_best(tmp_path, fast_fit):
-    from loratune.strategies.race.checks import false_stops
-    from loratune.strategies.race.grids import read_grid
+    from loratune.race.checks import false_stops
+    from loratune.race.grids import read_grid
 
     path = tmp_path / "fake" / "support.jsonl"
     _write_grid(path, _slow_starter_rows())
@@ -479,8 +479,8 @@ def test_false_stops_count_stopped_configs_near_the_best(tmp_path, fast_fit):
 
 
 def test_reached_counts_runs_that_trained_a_config_near_the_best(tmp_path, rows):
-    from loratune.strategies.race.checks import near_best, reached
-    from loratune.strategies.race.grids import read_grid
+    from loratune.race.checks import near_best, reached
+    from loratune.race.grids import read_grid
 
     path = tmp_path / "fake" / "support.jsonl"
     _write_grid(path, rows)
@@ -499,7 +499,7 @@ def test_reached_counts_runs_that_trained_a_config_near_the_best(tmp_path, rows)
 
 
 def test_holm_adjusts_a_hand_example():
-    from loratune.strategies.race.compare import holm
+    from loratune.race.compare import holm
 
     # Sorted: 0.01 x 3 = 0.03; 0.03 x 2 = 0.06; 0.04 x 1 = 0.04, raised to 0.06 (monotone).
     adjusted = holm({"a": 0.01, "b": 0.04, "c": 0.03, "d": None, "e": 0.5})
@@ -513,7 +513,7 @@ def test_holm_adjusts_a_hand_example():
 
 
 def test_regret_vs_exhaustive_is_a_paired_difference(rows):
-    from loratune.strategies.race.compare import mean_ci, regret_vs
+    from loratune.race.compare import mean_ci, regret_vs
 
     exhaustive = {("g", s): run_strategy(Exhaustive(), rows, seed=s) for s in range(3)}
     assert regret_vs(exhaustive, exhaustive) == {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0}
@@ -529,7 +529,7 @@ def test_regret_vs_exhaustive_is_a_paired_difference(rows):
 def test_random_pick_curve_is_exact_on_a_hand_example():
     from fractions import Fraction as F
 
-    from loratune.strategies.race.compare import random_pick_curve
+    from loratune.race.compare import random_pick_curve
 
     # Validation 3 > 2 = 2 > failed; test 0.5, 0.9, 0.8, 0 -> best 0.9, within 0.1: 0.9, 0.8.
     c = random_pick_curve([F(3), F(2), F(2), None], [F(1, 2), F(9, 10), F(4, 5), F(0)], F(1, 10))
@@ -641,7 +641,7 @@ def test_bench_numbers_do_not_depend_on_the_order_runs_finish(tmp_path, fast_fit
     order they are stored, so they must be stored in task order, or --jobs 2 writes other
     intervals than --jobs 1 (it did: last digits moved). Here the runs come back reversed, as
     a pool might return them."""
-    from loratune.strategies.race import bench as race_bench
+    from loratune.race import bench as race_bench
 
     grids, recording = tmp_path / "grids", tmp_path / "recording"
     _write_grid(grids / "fake" / "support.jsonl", fake_rows("support"))
@@ -689,7 +689,7 @@ def test_bench_without_a_complete_grid_says_so(tmp_path, monkeypatch, capsys):
 
 
 def test_holdout_file_is_fixed_and_names_the_planned_grids():
-    from loratune.strategies.race.grids import Holdout, load_holdout
+    from loratune.race.grids import Holdout, load_holdout
 
     holdout = load_holdout(ROOT / "benchmarks" / "holdout.toml")
     assert set(holdout.tuning) == {"customer_support", "insurance"}

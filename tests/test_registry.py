@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from loratune.cli import main
+from loratune.race.grids import Grid
+from loratune.race.roster import Defaults, roster
 from loratune.space import load_space
 from loratune.strategies import registry
-from loratune.strategies.race.base import Answer, Observation, Strategy
-from loratune.strategies.race.grids import Grid
-from loratune.strategies.race.roster import Defaults, roster
+from loratune.strategies.base import Answer, Observation, Strategy
 from loratune.study import open_study, records
 
 NAME = "reverse-grid"

@@ -1,4 +1,4 @@
-"""The noise-aware last step replayed on a noise subset (`strategies.race.separation`,
+"""The noise-aware last step replayed on a noise subset (`race.separation`,
 benchmarks/separation.py), on a hand-computed example; and its pure decisions
 (`strategies.separate`)."""
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from benchmark_loader import load_benchmark
 
+from loratune.race.separation import analyse, replay
 from loratune.space import Config, config_key
-from loratune.strategies.race.separation import analyse, replay
 from loratune.strategies.separate import (
     Kept,
     SeedScore,

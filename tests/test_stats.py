@@ -194,6 +194,6 @@ def test_wilson_interval_known_answer() -> None:
 
 def test_one_wilson_for_the_race_and_the_model_card() -> None:
     from loratune.deploy.card import wilson as card_wilson
-    from loratune.strategies.race.compare import wilson as race_wilson
+    from loratune.race.compare import wilson as race_wilson
 
     assert card_wilson is stats.wilson and race_wilson is stats.wilson

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from loratune import api
-from loratune.api.context import prepare_job, run_configs
+from loratune.api.context import prepare_job
+from loratune.api.record import run_configs
 from loratune.api.spec import JobSpec
 from loratune.errors import LoratuneError
 from loratune.space import load_space

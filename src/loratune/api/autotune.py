@@ -34,11 +34,11 @@ from loratune.report import write_report
 from loratune.results import AutotuneResult
 from loratune.strategies import registry
 from loratune.strategies.autotune import EarlyStop
+from loratune.strategies.base import Strategy
 from loratune.strategies.loop import run_loop
-from loratune.strategies.pruner import EpochOnePruner
-from loratune.strategies.race.autotune import Autotune
-from loratune.strategies.race.base import Strategy
+from loratune.strategies.search import Autotune
 from loratune.study import records
+from loratune.study.pruner import EpochOnePruner
 from loratune.tasks import N_CHECK
 
 __all__ = [

@@ -9,10 +9,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import optuna
 
@@ -32,7 +30,6 @@ from loratune.study import (
     study_name,
 )
 from loratune.tasks import Metric, Task, get_task, task_metric
-from loratune.trainer.loop import EpochCallback
 
 
 class Progress(Protocol):
@@ -236,43 +233,3 @@ def prepare_job(
     if spec.resume:
         mark_interrupted(st)
     return Job(spec, label, task, st, progress or SilentProgress(), executor)
-
-
-def run_configs(
-    job: Job,
-    configs: Sequence[Config],
-    phase: str,
-    attrs: Sequence[dict[str, Any]] | None = None,
-    keep_going: EpochCallback | None = None,
-    save_dir: Path | None = None,
-) -> list[TrialRecord]:
-    """Train each config for real and record it; a failed trial is recorded and skipped past.
-
-    `attrs[i]` is stored on config i's trial. `keep_going(epoch, validation accuracy)`
-    returning False stops a trial after that epoch (early stopping); the trial is recorded
-    with `stopped_early` and the epochs it ran. With `save_dir`, each trial's adapter is
-    saved in <save_dir>/trial-<number>. A config another process holds is left to it.
-    """
-    from loratune.api.record import StudyRecorder
-    from loratune.space import config_key
-    from loratune.strategies.loop import run_loop
-    from loratune.strategies.race.base import Listed
-
-    extra = {config_key(c): a for c, a in zip(configs, attrs, strict=True)} if attrs else {}
-
-    class Run(Listed):
-        def on_epoch(self, config: Config, epoch: int, val_acc: float) -> bool:
-            return keep_going is None or keep_going(epoch, val_acc)
-
-    strategy = Run(configs)
-    strategy.reset(job.space, job.seed)
-    recorder = StudyRecorder(
-        job,
-        lambda c: phase,
-        lambda c: extra.get(config_key(c), {}),
-        save_dir,
-        total=len(configs),
-        remote=getattr(job.get_backend(), "remote", False),
-    )
-    run_loop(strategy, job.get_backend(), recorder)
-    return recorder.finished

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from loratune.claims import Heartbeat, fail_stale_trials
 from loratune.executors.base import Finished, Submission, TrialRef
 from loratune.provenance import provenance
 from loratune.space import Config, config_key
-from loratune.strategies.race.base import Observation
+from loratune.strategies.base import Observation
 from loratune.study import (
     TrialRecord,
     fail_trial,
@@ -33,6 +33,7 @@ from loratune.study import (
     storage_url,
 )
 from loratune.trainer import TrialResult
+from loratune.trainer.loop import EpochCallback
 
 _FIELDS = {f.name: f for f in dataclasses.fields(TrialResult)}
 
@@ -179,3 +180,42 @@ class StudyRecorder:
         beat = self._beats.pop(ticket, None)
         if beat is not None:
             beat.stop()
+
+
+def run_configs(
+    job: Job,
+    configs: Sequence[Config],
+    phase: str,
+    attrs: Sequence[dict[str, Any]] | None = None,
+    keep_going: EpochCallback | None = None,
+    save_dir: Path | None = None,
+) -> list[TrialRecord]:
+    """Train each config for real and record it; a failed trial is recorded and skipped past.
+
+    `attrs[i]` is stored on config i's trial. `keep_going(epoch, validation accuracy)`
+    returning False stops a trial after that epoch (early stopping); the trial is recorded
+    with `stopped_early` and the epochs it ran. With `save_dir`, each trial's adapter is
+    saved in <save_dir>/trial-<number>. A config another process holds is left to it.
+    """
+    from loratune.space import config_key
+    from loratune.strategies.base import Listed
+    from loratune.strategies.loop import run_loop
+
+    extra = {config_key(c): a for c, a in zip(configs, attrs, strict=True)} if attrs else {}
+
+    class Run(Listed):
+        def on_epoch(self, config: Config, epoch: int, val_acc: float) -> bool:
+            return keep_going is None or keep_going(epoch, val_acc)
+
+    strategy = Run(configs)
+    strategy.reset(job.space, job.seed)
+    recorder = StudyRecorder(
+        job,
+        lambda c: phase,
+        lambda c: extra.get(config_key(c), {}),
+        save_dir,
+        total=len(configs),
+        remote=getattr(job.get_backend(), "remote", False),
+    )
+    run_loop(strategy, job.get_backend(), recorder)
+    return recorder.finished

@@ -23,8 +23,8 @@ from loratune.api.record import StudyRecorder
 from loratune.api.validate import charged, runner_up
 from loratune.results import Separation
 from loratune.space import Config, config_key
+from loratune.strategies.base import Answer, Observation, Strategy
 from loratune.strategies.loop import run_loop
-from loratune.strategies.race.base import Answer, Observation, Strategy
 from loratune.strategies.separate import SeedScore, keep_best_adapter
 from loratune.study import TrialRecord, records
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from loratune.api.context import Progress, prepare_job, run_configs
+from loratune.api.context import Progress, prepare_job
 from loratune.api.pick import card_adapter, keep_adapters, pick_best, runs_dir
+from loratune.api.record import run_configs
 from loratune.api.spec import JobSpec
 from loratune.executors import Executor
 from loratune.strategies import design_configs

@@ -323,6 +323,5 @@ def _list_strategies() -> None:
 if __name__ == "__main__":  # pragma: no cover
     app()
 
-# export, import, predict, validate, deploy, try, evaluate: registered on `app` when their
-# modules are imported.
-from loratune.cli import deploy_cmds, study_cmds  # noqa: E402,F401
+# export, import, predict, validate, deploy, try, evaluate: registered on `app` by their own
+# modules (cli/study_cmds.py, cli/deploy_cmds.py), which the package `loratune.cli` imports.

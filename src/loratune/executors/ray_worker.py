@@ -107,9 +107,8 @@ class TrialWorker:
         import optuna
 
         from loratune.claims import Heartbeat
-        from loratune.strategies.autotune import EarlyStop
-        from loratune.strategies.pruner import EpochOnePruner
         from loratune.study import resolve_storage
+        from loratune.study.pruner import EarlyStop, EpochOnePruner
 
         storage = resolve_storage(ref.storage)
         pruner = (

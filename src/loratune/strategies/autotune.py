@@ -4,9 +4,7 @@ configs to verify. Pure functions of past trials: no I/O, no state of their own.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -16,59 +14,19 @@ from loratune.predictor import Predictor, expected_improvement
 from loratune.results import Prediction
 from loratune.space import FEATURES, Space, config_key, encode
 from loratune.study import TrialRecord
+from loratune.study.pruner import DEFAULT_N_VAL, EarlyStop, EpochGate
+
+__all__ = [
+    "DEFAULT_N_VAL",
+    "EarlyStop",
+    "EpochGate",
+    "VerifyRule",
+    "fit_predictor",
+    "pick_verify",
+    "predict_grid",
+]
 
 VerifyRule = Literal["top-k", "ei"]
-
-# The built-in domains validate on 32 examples (`tasks.base.build_task`); a user's data may
-# differ, so it is a parameter of the rule.
-DEFAULT_N_VAL = 32
-
-
-@dataclass(frozen=True)
-class EarlyStop:
-    """Stop a trial after epoch 1 when its validation accuracy is clearly below the best
-    epoch-1 validation accuracy seen so far.
-
-    "Clearly" is a one-sided two-proportion z-test at the validation set's size: stop when
-    (best - acc) / sqrt(2 p (1 - p) / n_val) >= z, with p the pooled proportion (acc + best) / 2.
-    Both accuracies are measured on the same examples, so the unpaired test is conservative:
-    a config is stopped only when chance cannot explain the gap.
-    """
-
-    n_val: int = DEFAULT_N_VAL
-    z: float = 2.0
-
-    def __post_init__(self) -> None:
-        if self.n_val < 1 or self.z <= 0:
-            raise LoratuneError("early stopping needs n_val >= 1 and z > 0")
-
-    def should_stop(self, acc: float, best: float) -> bool:
-        if acc >= best:
-            return False
-        p = (acc + best) / 2
-        se = math.sqrt(2 * p * (1 - p) / self.n_val)
-        return se == 0 or (best - acc) / se >= self.z
-
-    def first_epoch_gate(self, seen: Sequence[float]) -> EpochGate:
-        """A gate for the next trials, given the epoch-1 validation accuracies seen so far;
-        it remembers each new epoch-1 accuracy it is shown."""
-        return EpochGate(self, list(seen))
-
-
-@dataclass
-class EpochGate:
-    """`EarlyStop` applied across a run: `keep_going(epoch, acc)` is the trainer's epoch
-    callback; only epoch 1 (index 0) is judged, against the best epoch-1 accuracy so far."""
-
-    rule: EarlyStop
-    seen: list[float]
-
-    def keep_going(self, epoch: int, acc: float) -> bool:
-        if epoch != 0:
-            return True
-        go = not self.seen or not self.rule.should_stop(acc, max(self.seen))
-        self.seen.append(acc)
-        return go
 
 
 def _full_cost(t: TrialRecord) -> float:

@@ -19,7 +19,7 @@ from typing import Protocol
 from loratune.errors import LoratuneError
 from loratune.executors.base import Backend, Finished, Submission
 from loratune.space import Config
-from loratune.strategies.race.base import WAIT, Observation, Strategy
+from loratune.strategies.base import WAIT, Observation, Strategy
 
 
 class Recorder(Protocol):

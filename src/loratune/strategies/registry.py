@@ -12,8 +12,8 @@ None where it cannot run (transfer learning with no other domain recorded). Addi
         n = s.explore + s.verify
         return Entry(lambda: MySearch(n), "what it does", f"{n} trials", equal_compute=True)
 
-Built-in strategies register in `strategies.race.roster`, imported at the end of this module
-so that the registry is never seen without them.
+Built-in strategies register in `strategies.builtin`, which the package `loratune.strategies`
+imports, so that the registry is never seen without them.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from loratune.errors import LoratuneError
 from loratune.registry import Registry
 from loratune.space import Space
-from loratune.strategies.race.autotune import GridRows, SurrogateFit
-from loratune.strategies.race.base import Strategy
+from loratune.strategies.base import Strategy
+from loratune.strategies.search import GridRows, SurrogateFit
 
 DEFAULT_STRATEGY = "loratune-default"  # `loratune.autotune` as it runs without --strategy
 
@@ -99,7 +99,3 @@ def entry(name: str, setting: Setting) -> Entry:
     if found is None:
         raise LoratuneError(f"strategy {name!r} cannot run here (it needs other domains' grids)")
     return found
-
-
-# The built-in strategies register themselves on import.
-from loratune.strategies.race import roster as _roster  # noqa: E402,F401

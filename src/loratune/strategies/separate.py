@@ -8,7 +8,7 @@ showed that a run's luck is the adapter's own (its validation and test residuals
 have (benchmarks/SEPARATION.md). `pool_seeds` stays for that comparison.
 
 `api.separate` applies them to real trials; the race's separation analysis
-(`strategies.race.separation`) applies them to recorded rows, so both decide alike.
+(`race.separation`) applies them to recorded rows, so both decide alike.
 """
 
 from __future__ import annotations

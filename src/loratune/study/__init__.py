@@ -91,7 +91,7 @@ def open_study(
 ) -> optuna.Study:
     """Open (or create) a study; `attrs` (domain, model, space) are stored on creation.
 
-    `pruner` decides early stopping from the study's trials (`strategies.pruner`); without
+    `pruner` decides early stopping from the study's trials (`study.pruner`); without
     one nothing is pruned (Optuna's default median pruner would stop sweep trials).
     """
     url = storage or DEFAULT_STORAGE

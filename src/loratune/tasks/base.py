@@ -14,11 +14,9 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
 from loratune.errors import LoratuneError
-
-TaskKind = Literal["classification", "extraction"]
+from loratune.tasks.metrics import TaskKind, get_metric
 
 # Kept short on purpose: every prompt token is paid for in every training step.
 PROMPT_TEMPLATE = "{instruction}\nInput: {text}\nAnswer:"
@@ -92,8 +90,6 @@ class Task:
             if not rows:
                 raise LoratuneError(f"task {self.name}: the {split} split is empty")
         if self.metric:
-            from loratune.tasks.metrics import get_metric  # it builds on this module
-
             get_metric(self.metric, self.kind)
 
 

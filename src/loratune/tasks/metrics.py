@@ -18,13 +18,26 @@ import string
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import get_args
+from typing import Literal, Protocol, get_args
 
 from loratune.errors import LoratuneError
 from loratune.registry import Registry
-from loratune.tasks.base import Task, TaskKind
 
 Answer = tuple[str, str]  # (prediction, reference)
+# The kinds of task (the task layer's `Task.kind`): a metric says which it applies to.
+TaskKind = Literal["classification", "extraction"]
+
+
+class MetricOf(Protocol):
+    """What `task_metric` reads of a task: its metric's name and its kind."""
+
+    @property
+    def metric(self) -> str: ...
+
+    @property
+    def kind(self) -> TaskKind: ...
+
+
 KINDS: frozenset[TaskKind] = frozenset(get_args(TaskKind))
 DEFAULT_METRIC = "accuracy"  # every kind's default: today's numbers, as recorded
 
@@ -111,7 +124,7 @@ def get_metric(name: str, kind: TaskKind | None = None) -> Metric:
     return metric
 
 
-def task_metric(task: Task) -> Metric:
+def task_metric(task: MetricOf) -> Metric:
     """The metric a task is tuned for: the one it was given, else its kind's default."""
     return get_metric(task.metric or DEFAULT_METRIC, task.kind)
 

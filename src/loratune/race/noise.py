@@ -27,9 +27,9 @@ from typing import Any, Literal
 import numpy as np
 from scipy import stats as sps
 
+from loratune.race.grids import NOISE_STEM
+from loratune.race.run import SUCCESS_WITHIN
 from loratune.space import Config, config_key
-from loratune.strategies.race.grids import NOISE_STEM
-from loratune.strategies.race.run import SUCCESS_WITHIN
 
 Metric = Literal["test", "validation"]
 Rows = Mapping[str, Mapping[str, Any]]

@@ -33,9 +33,9 @@ from loratune.strategies.autotune import (
     pick_verify,
     predict_grid,
 )
+from loratune.strategies.base import WAIT, Answer, Observation, Strategy
 from loratune.strategies.design import sobol_design
-from loratune.strategies.race.base import WAIT, Answer, Observation, Strategy
-from loratune.strategies.race.stopping import CurveStop
+from loratune.strategies.stopping import CurveStop
 from loratune.study import TrialRecord
 
 # Fits the predictor's surrogates on encoded configs and targets, as `Predictor.fit` does.
@@ -216,7 +216,7 @@ class Autotune(Strategy):
             at = self.early_stop.at
             seen = [v for o in self.history if (v := o.val_at(at)) is not None]
             return self.early_stop.keep_going(curve, seen, config.epochs)
-        # The rule of the study's pruner (`strategies.pruner`), from this run's history.
+        # The rule of the study's pruner (`study.pruner`), from this run's history.
         seen = [v for o in self.history if (v := o.val_at(1)) is not None]
         return self.early_stop.first_epoch_gate(seen).keep_going(epoch, val_acc)
 

@@ -22,7 +22,7 @@ import optuna
 
 from loratune.errors import LoratuneError
 from loratune.space import Config, config_key
-from loratune.strategies.race.base import Answer, Observation, Strategy
+from loratune.strategies.base import Answer, Observation, Strategy
 from loratune.study import config_of, distributions, params_of
 
 SamplerKind = Literal["tpe", "gp"]

@@ -19,9 +19,9 @@ from typing import Any
 from loratune.errors import LoratuneError
 from loratune.executors.simulated import SimulatedBackend
 from loratune.space import Config, Space, config_key
+from loratune.strategies.base import Observation, Strategy
 from loratune.strategies.loop import MemoryRecorder, run_loop
-from loratune.strategies.race.autotune import GridRows, grid_rows
-from loratune.strategies.race.base import Observation, Strategy
+from loratune.strategies.search import GridRows, grid_rows
 
 # "Success": the pick's test accuracy within this margin of the grid's best, compared exactly
 # on the recorded counts. 1 accuracy point is the user document's bar ("within 1 point of

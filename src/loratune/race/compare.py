@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
+from loratune.race.run import RunResult
 from loratune.stats import wilson as wilson  # re-exported: the race tables read it here
-from loratune.strategies.race.run import RunResult
 
 Runs = Mapping[tuple[str, int], RunResult]  # (grid label, seed) -> result
 TIE = 1e-12  # regrets are differences of exact fractions, rounded once to float

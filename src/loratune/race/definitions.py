@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from loratune.strategies.race.roster import DEFAULT, EXHAUSTIVE
-from loratune.strategies.race.run import SUCCESS_WITHIN
+from loratune.race.roster import DEFAULT, EXHAUSTIVE
+from loratune.race.run import SUCCESS_WITHIN
 
 
 def definitions(faithful: bool) -> list[str]:

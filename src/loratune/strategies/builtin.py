@@ -1,31 +1,20 @@
 """The built-in strategies, registered in `strategies.registry` in the order the race reports
-them, each with its rule and its budget in words; `roster` is the race's view of the registry.
-
-loratune's own defaults (explore size, verify size, early stopping) live in `loratune.api`,
-a layer above the strategies; the caller passes them in (`Defaults`), so this module never
-imports upwards.
+them, each with its rule and its budget in words. `loratune.strategies` imports this module,
+so the registry is never seen without them; the race's roster (`loratune.race.roster`) reads
+the registry and never the other way round.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 
-from loratune.space import Space
-from loratune.strategies.race.autotune import (
-    Autotune,
-    AutotuneTransfer,
-    EarlyStop,
-    SurrogateFit,
-    quick_fit,
-)
-from loratune.strategies.race.base import Strategy
-from loratune.strategies.race.grids import Grid
-from loratune.strategies.race.multifidelity import Hyperband, SuccessiveHalving
-from loratune.strategies.race.samplers import OptunaSearch
-from loratune.strategies.race.simple import Exhaustive, RandomSearch
-from loratune.strategies.race.stopping import CurveStop
-from loratune.strategies.registry import DEFAULT_STRATEGY, Entry, Setting, entries, register
+from loratune.strategies.base import Strategy
+from loratune.strategies.multifidelity import Hyperband, SuccessiveHalving
+from loratune.strategies.registry import DEFAULT_STRATEGY, Entry, Setting, register
+from loratune.strategies.samplers import OptunaSearch
+from loratune.strategies.search import Autotune, AutotuneTransfer, EarlyStop
+from loratune.strategies.simple import Exhaustive, RandomSearch
+from loratune.strategies.stopping import CurveStop
 
 DEFAULT = DEFAULT_STRATEGY
 EXHAUSTIVE = "exhaustive"
@@ -33,41 +22,6 @@ CURVE_STOP = "autotune-curve-stop"
 RECIPE = (16, 5)  # the user document: 16 explored, top 5 predicted verified
 TRANSFER_EXPLORE = 6
 EXPLORE_VARIANTS = (6, 8, 16, 20)  # the default's own N is the `loratune-default` entry
-
-__all__ = ["CURVE_STOP", "DEFAULT", "EXHAUSTIVE", "Defaults", "Entry", "roster"]
-
-
-@dataclass(frozen=True)
-class Defaults:
-    """loratune.autotune's defaults, as `loratune.api.autotune` sets them."""
-
-    explore: int
-    verify: int
-    early_stop: bool
-
-
-def roster(
-    space: Space,
-    target: Grid,
-    grids: Sequence[Grid],
-    defaults: Defaults,
-    fit: SurrogateFit | None = quick_fit,
-) -> dict[str, Entry]:
-    """The strategies raced on `target`; `fit` is the predictor fit of the autotune family
-    (None: exactly `loratune.autotune`'s, three GP restarts and all targets model-selected).
-    Both stopping rules judge on the size of `target`'s check subset, as the trainer does."""
-    others = {g.label: g.rows for g in grids if g.domain != target.domain and g.complete_rows}
-    setting = Setting(
-        space,
-        defaults.explore,
-        defaults.verify,
-        defaults.early_stop,
-        target.check_total,
-        fit,
-        target.domain,
-        others,
-    )
-    return entries(setting)
 
 
 def _epochs(s: Setting) -> int:

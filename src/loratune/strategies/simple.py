@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from loratune.errors import LoratuneError
 from loratune.space import Config, config_key
-from loratune.strategies.race.base import Answer, Observation, Strategy
+from loratune.strategies.base import Answer, Observation, Strategy
 
 
 class Exhaustive(Strategy):

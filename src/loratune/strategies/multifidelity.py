@@ -20,7 +20,7 @@ import optuna
 
 from loratune.errors import LoratuneError
 from loratune.space import Config, config_key
-from loratune.strategies.race.base import (
+from loratune.strategies.base import (
     WAIT,
     Answer,
     Observation,

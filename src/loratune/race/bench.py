@@ -21,32 +21,32 @@ import numpy as np
 
 from loratune.errors import LoratuneError
 from loratune.provenance import GENERATED, git_commit
-from loratune.space import Space
-from loratune.stats import bootstrap_ci
-from loratune.strategies.race.autotune import SurrogateFit, quick_fit
-from loratune.strategies.race.checks import (
+from loratune.race.checks import (
     Runs,
     false_stops,
     predictor_check,
     predictor_summary,
     reached,
 )
-from loratune.strategies.race.compare import (
+from loratune.race.compare import (
     holm,
     random_pick_curve,
     regret_vs,
     wilcoxon_vs,
     wilson,
 )
-from loratune.strategies.race.grids import GROUPS, Grid, Holdout
-from loratune.strategies.race.roster import DEFAULT, EXHAUSTIVE, Defaults, Entry, roster
-from loratune.strategies.race.run import (
+from loratune.race.grids import GROUPS, Grid, Holdout
+from loratune.race.roster import DEFAULT, EXHAUSTIVE, Defaults, Entry, roster
+from loratune.race.run import (
     SUCCESS_WITHIN,
     RunResult,
     run_strategy,
     test_score,
     val_score,
 )
+from loratune.space import Space
+from loratune.stats import bootstrap_ci
+from loratune.strategies.search import SurrogateFit, quick_fit
 
 # The strategies whose predictor is checked after its explore phase: the default, and the
 # default without early stopping (its stopped trials enter the fit with a check accuracy

@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from loratune.race.grids import Grid
+from loratune.race.run import SUCCESS_WITHIN, RunResult, test_score, val_score
 from loratune.space import config_key
 from loratune.stats import prediction_stats
-from loratune.strategies.race.autotune import Autotune
-from loratune.strategies.race.grids import Grid
-from loratune.strategies.race.run import SUCCESS_WITHIN, RunResult, test_score, val_score
+from loratune.strategies.search import Autotune
 
 FALSE_STOP_WITHIN = Fraction(2, 100)  # a stop is false if the full run ends within 2 points
 PREDICTOR_LEVEL = 0.9  # the predictor's interval whose coverage is reported

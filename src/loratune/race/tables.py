@@ -9,13 +9,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from loratune.strategies.race.bench import NO_STOP, Report
-from loratune.strategies.race.checks import FALSE_STOP_WITHIN, PREDICTOR_LEVEL
-from loratune.strategies.race.definitions import definitions
-from loratune.strategies.race.grids import Grid
-from loratune.strategies.race.plot import plot
-from loratune.strategies.race.roster import DEFAULT
-from loratune.strategies.race.run import SUCCESS_WITHIN
+from loratune.race.bench import NO_STOP, Report
+from loratune.race.checks import FALSE_STOP_WITHIN, PREDICTOR_LEVEL
+from loratune.race.definitions import definitions
+from loratune.race.grids import Grid
+from loratune.race.plot import plot
+from loratune.race.roster import DEFAULT
+from loratune.race.run import SUCCESS_WITHIN
 
 GROUP_TITLES = {
     "tuning": "Tuning grids (the defaults may be chosen here)",

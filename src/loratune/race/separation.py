@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from loratune.strategies.race.compare import mean_ci
-from loratune.strategies.race.run import SUCCESS_WITHIN, test_score, val_score, within
+from loratune.race.compare import mean_ci
+from loratune.race.run import SUCCESS_WITHIN, test_score, val_score, within
 from loratune.strategies.separate import (
     DISTINGUISHABLE_P,
     SeedScore,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from loratune.strategies.race.bench import Report, random_curve
+from loratune.race.bench import Report, random_curve
 
 MARKERS = "osD^v<>ph*XP"
 

@@ -1,7 +1,7 @@
 """The race: tuning strategies behind one ask/tell interface, replayed on recorded grids.
 
 from loratune.executors.replay import load_grid
-from loratune.strategies.race import Autotune, run_strategy
+from loratune.race import Autotune, run_strategy
 
 result = run_strategy(Autotune(explore=12, verify=5), load_grid("grid.jsonl"), seed=0)
 print(result.regret, result.compute_fraction)
@@ -12,16 +12,7 @@ grids and holdout.toml; `noise`: the ground truth's noise) is what `benchmarks/r
 `benchmarks/noise.py` run.
 """
 
-from loratune.strategies.race.autotune import (
-    Autotune,
-    AutotuneTransfer,
-    EarlyStop,
-    SurrogateFit,
-    quick_fit,
-)
-from loratune.strategies.race.base import Observation, Strategy
-from loratune.strategies.race.multifidelity import Hyperband, SuccessiveHalving
-from loratune.strategies.race.run import (
+from loratune.race.run import (
     SUCCESS_WITHIN,
     RunResult,
     Step,
@@ -29,9 +20,18 @@ from loratune.strategies.race.run import (
     run_strategy,
     space_from_grid,
 )
-from loratune.strategies.race.samplers import OptunaSearch
-from loratune.strategies.race.simple import Exhaustive, RandomSearch
-from loratune.strategies.race.stopping import CurveStop
+from loratune.strategies.base import Observation, Strategy
+from loratune.strategies.multifidelity import Hyperband, SuccessiveHalving
+from loratune.strategies.samplers import OptunaSearch
+from loratune.strategies.search import (
+    Autotune,
+    AutotuneTransfer,
+    EarlyStop,
+    SurrogateFit,
+    quick_fit,
+)
+from loratune.strategies.simple import Exhaustive, RandomSearch
+from loratune.strategies.stopping import CurveStop
 
 __all__ = [
     "SUCCESS_WITHIN",
