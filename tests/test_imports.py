@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "study": 2,
     "trainer": 2,
     "predictor": 2,
+    "prior": 2,  # what earlier grids say: reads space and study records, used by strategies
     "results": 2,
     "strategies": 3,
     "executors": 3,

@@ -204,6 +204,9 @@ class AutotuneResult:
     report_dir: Path | None = None
     adapter_dir: Path | None = None  # the pick's saved adapter (None with save="none")
     separation: Separation | None = None  # the noise-aware last step, when it ran
+    prior: str = ""  # where the run started from (`api.prior`): its sources, or "none"
+    stop_reason: str = ""  # why the search stopped (the warm start's evidence stop, a ceiling)
+    search_seconds: float = 0.0  # wall time of the search (every trial), this machine
 
 
 __all__ = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from loratune.api.pick import (
     runs_dir,
     test_pick,
 )
+from loratune.api.prior import choose_prior
 from loratune.api.record import StudyRecorder
 from loratune.api.separate import separate
 from loratune.api.spec import (  # the defaults are read here by benchmarks and tests
@@ -30,6 +32,7 @@ from loratune.api.spec import (  # the defaults are read here by benchmarks and 
 from loratune.api.validate import validate_study
 from loratune.errors import LoratuneError
 from loratune.executors import Executor
+from loratune.models import DEFAULT_MODEL
 from loratune.report import write_report
 from loratune.results import AutotuneResult
 from loratune.strategies import registry
@@ -37,6 +40,7 @@ from loratune.strategies.autotune import EarlyStop
 from loratune.strategies.base import Strategy
 from loratune.strategies.loop import run_loop
 from loratune.strategies.search import Autotune
+from loratune.strategies.warm import DEFAULT_PORTFOLIO, WarmStart
 from loratune.study import records
 from loratune.study.pruner import EpochOnePruner
 from loratune.tasks import N_CHECK
@@ -84,9 +88,11 @@ def autotune(
     job = prepare_job(spec, progress, executor, pruner=pruner)
     target = Path(spec.out) if spec.out else runs_dir(job.study.study_name)
     adapters = target / "adapters"
-    strategy, recorder = _strategy(job, pruner, adapters)
+    strategy, recorder, prior_note = _strategy(job, pruner, adapters)
     try:
+        started = time.perf_counter()
         run_loop(strategy, job.get_backend(), recorder)
+        search_seconds = time.perf_counter() - started
         all_records = records(job.study)
         if isinstance(strategy, Autotune):
             explore_keys, verify_keys = strategy.explore_keys(), strategy.verify_keys()
@@ -131,17 +137,23 @@ def autotune(
         strategy=spec.budget.strategy,
         adapter_dir=kept,
         separation=separation,
+        prior=prior_note,
+        stop_reason=strategy.stop_reason if isinstance(strategy, WarmStart) else "",
+        search_seconds=search_seconds,
     )
     if spec.report:
         result = dataclasses.replace(result, report_dir=write_report(result, job.space, target))
     return result
 
 
-def _strategy(job: Job, pruner: _Pruner, adapters: Path) -> tuple[Strategy, StudyRecorder]:
-    """The strategy the spec names, reset for this job, and the recorder that runs it.
+def _strategy(job: Job, pruner: _Pruner, adapters: Path) -> tuple[Strategy, StudyRecorder, str]:
+    """The strategy the spec names, reset for this job, the recorder that runs it, and a line
+    on the prior it starts from.
 
-    The default is the `Autotune` strategy with early stopping in the study's pruner (shared
-    by every worker and process). Another registered strategy runs as the registry builds it
+    The default is the warm start (`WarmStart`) from the prior `--prior` chooses, or, with
+    `--prior none` (or no prior to use), the cold-start `Autotune` strategy; either way with
+    early stopping in the study's pruner (shared by every worker and process). Another
+    registered strategy runs as the registry builds it
     for this job's budget, with `loratune.autotune`'s own predictor fit; it stops trials itself.
     """
     spec = job.spec
@@ -152,16 +164,25 @@ def _strategy(job: Job, pruner: _Pruner, adapters: Path) -> tuple[Strategy, Stud
     # cannot know. For those, early stopping is off and every trial runs all its epochs.
     early_stop = budget.early_stop and job.metric.proportion
     strategy: Strategy
+    note = ""
     if budget.strategy == registry.DEFAULT_STRATEGY:
         pruner.rule = EarlyStop(n_val=n_check) if early_stop else None
-        strategy = Autotune(budget.explore, budget.verify, budget.rule)
+        model = job.spec.model or DEFAULT_MODEL
+        chosen = choose_prior(budget.prior, model, job.domain, job.study._storage)
+        note = chosen.note
+        if chosen.prior is None:
+            strategy = Autotune(budget.explore, budget.verify, budget.rule)
+        else:
+            ceiling = min(budget.ceiling, budget.explore + budget.verify)
+            portfolio = min(DEFAULT_PORTFOLIO, ceiling)
+            strategy = WarmStart(chosen.prior, portfolio, ceiling, name=registry.DEFAULT_STRATEGY)
     else:
         setting = registry.Setting(
             job.space, budget.explore, budget.verify, early_stop, n_check, None, job.domain
         )
         strategy = registry.entry(budget.strategy, setting).make()
     strategy.reset(job.space, spec.seed)
-    phased = isinstance(strategy, Autotune)
+    phased = isinstance(strategy, Autotune | WarmStart)
     recorder = StudyRecorder(
         job,
         strategy.phase if phased else (lambda c: "search"),
@@ -171,7 +192,7 @@ def _strategy(job: Job, pruner: _Pruner, adapters: Path) -> tuple[Strategy, Stud
         early_stop=(pruner.rule.n_val, pruner.rule.z) if pruner.rule else None,
         remote=getattr(job.get_backend(), "remote", False),
     )
-    return strategy, recorder
+    return strategy, recorder, note
 
 
 class _Pruner(EpochOnePruner):

@@ -21,6 +21,7 @@ from loratune.models import DEFAULT_MODEL, check_device, check_model_name
 from loratune.space import Space, load_space
 from loratune.strategies.autotune import VerifyRule
 from loratune.strategies.registry import DEFAULT_STRATEGY, check_name
+from loratune.strategies.warm import DEFAULT_CEILING
 from loratune.study import Storage
 from loratune.tasks import METRICS, N_TEST, N_TRAIN, N_VAL
 
@@ -80,6 +81,12 @@ class Budget:
     # The noise-aware last step (docs/protocol.md): 0 is off; K >= 2 retrains the top K
     # with another training seed when the pick is within validation noise of the runner-up.
     separate: int = 0
+    # What the default strategy starts from (`api.prior`): "auto", "none" (the cold start:
+    # Sobol `explore`, verify `verify`) or a prior file. With a prior, the warm start runs
+    # `portfolio` prior configs, then stops on evidence or at `ceiling` trials (at most
+    # explore + verify).
+    prior: str = "auto"
+    ceiling: int = DEFAULT_CEILING
 
     def __post_init__(self) -> None:
         if self.separate != 0 and self.separate < 2:
@@ -88,6 +95,10 @@ class Budget:
             raise LoratuneError("--explore must be >= 2: the predictor needs two trials")
         if self.verify < 1:
             raise LoratuneError("--verify must be >= 1")
+        if self.ceiling < 1:
+            raise LoratuneError("--ceiling must be >= 1")
+        if self.prior not in ("auto", "none") and not Path(self.prior).is_file():
+            raise LoratuneError(f"--prior {self.prior}: no such file (use auto, none or a file)")
         if self.rule not in ("top-k", "ei"):
             raise LoratuneError(f"unknown verify rule {self.rule!r}: use top-k or ei")
 

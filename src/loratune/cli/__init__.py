@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from loratune.cli import deploy_cmds as _deploy_cmds  # noqa: F401  (registers its commands)
+from loratune.cli import prior_cmds as _prior_cmds  # noqa: F401  (registers its commands)
 from loratune.cli import study_cmds as _study_cmds  # noqa: F401  (registers its commands)
 from loratune.cli.app import app
 from loratune.errors import LoratuneError

@@ -201,8 +201,22 @@ def autotune(
     data: Data = None,
     model: Model = "smollm2-135m",
     space: SpaceOpt = "default",
-    explore: Annotated[int, typer.Option(help="configs explored by a Sobol design")] = 12,
-    verify: Annotated[int, typer.Option(help="top predicted configs trained for real")] = 5,
+    explore: Annotated[
+        int, typer.Option(help="cold start: configs explored by a Sobol design; warm: a ceiling")
+    ] = 12,
+    verify: Annotated[
+        int, typer.Option(help="cold start: top predicted configs trained; warm: a ceiling")
+    ] = 5,
+    prior: Annotated[
+        str,
+        typer.Option(
+            help="auto (the shipped prior of the model + finished studies of the storage), "
+            "none (cold start), or a prior file from `loratune prior build`"
+        ),
+    ] = "auto",
+    ceiling: Annotated[
+        int, typer.Option(help="warm start: at most this many trials (and explore + verify)")
+    ] = 6,
     rule: Annotated[
         str, typer.Option(help="top-k (predicted mean) or ei (expected improvement)")
     ] = "top-k",
@@ -269,7 +283,7 @@ def autotune(
         backend_options(backend, address, workers, gpus_per_trial, cpus_per_trial),
         model=model,
         space=space,
-        budget=Budget(explore, verify, rule, early_stop, strategy, separate),  # type: ignore[arg-type]
+        budget=Budget(explore, verify, rule, early_stop, strategy, separate, prior, ceiling),  # type: ignore[arg-type]
         storage=storage,
         study=study,
         grid_study=grid_study,
@@ -283,7 +297,13 @@ def autotune(
     )
     with RichProgress(console, "explore") as progress:
         result = run_autotune(spec, progress=progress)
-    console.print(predictions_table(result.predictions, "Predicted grid (top 10)", limit=10))
+    if result.prior:
+        console.print(f"[bold]prior:[/bold] {result.prior}")
+    if result.stop_reason:
+        console.print(f"[bold]stopped:[/bold] {result.stop_reason}")
+    console.print(f"search wall time: {result.search_seconds:.0f} s on this machine")
+    if result.predictions:
+        console.print(predictions_table(result.predictions, "Predicted grid (top 10)", limit=10))
     print_validation(console, result.validation)
     if result.separation is not None:
         console.print(result.separation.line())

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from loratune.prior import Prior, build_prior, source_from_rows
 from loratune.strategies.base import Strategy
 from loratune.strategies.multifidelity import Hyperband, SuccessiveHalving
 from loratune.strategies.registry import DEFAULT_STRATEGY, Entry, Setting, register
 from loratune.strategies.samplers import OptunaSearch
-from loratune.strategies.search import Autotune, AutotuneTransfer, EarlyStop
+from loratune.strategies.search import Autotune, AutotuneTransfer, EarlyStop, grid_rows
 from loratune.strategies.simple import Exhaustive, RandomSearch
 from loratune.strategies.stopping import CurveStop
+from loratune.strategies.warm import DEFAULT_CEILING, DEFAULT_P_STOP, DEFAULT_PORTFOLIO, WarmStart
 
 DEFAULT = DEFAULT_STRATEGY
 EXHAUSTIVE = "exhaustive"
@@ -194,3 +196,82 @@ def _transfer(s: Setting) -> Entry | None:
         f"Sobol {TRANSFER_EXPLORE} + other domains' grids (domain one-hot), verify top {s.verify}",
         f"{TRANSFER_EXPLORE + s.verify} trials",
     )
+
+
+# Transfer: a prior built from the other domains' grids only (`Setting.others` never holds the
+# target's domain), then the warm start with the evidence stop, and Optuna's samplers given the
+# same portfolio. Variants differ from `warm-start` in one thing each.
+WARM = "warm-start"
+WARM_VARIANTS = {
+    "warm-start-p2": {"portfolio": 2},
+    "warm-start-p4": {"portfolio": 4},
+    "warm-start-stop05": {"p_stop": 0.05},
+    "warm-start-stop20": {"p_stop": 0.2},
+    "warm-start-c8": {"ceiling": 8},
+}
+
+
+def setting_prior(s: Setting) -> Prior | None:
+    """The prior of a race setting: every other domain's grid, validation scores only."""
+    sources = [
+        source_from_rows(grid_rows(rows), label, label)
+        for label, rows in sorted(s.others.items())
+        if rows
+    ]
+    sources = [src for src in sources if src.domain != s.domain]
+    return build_prior(sources) if sources else None
+
+
+def _warm(name: str, **kw: float) -> Callable[[Setting], Entry | None]:
+    def build(s: Setting) -> Entry | None:
+        prior = setting_prior(s)
+        if prior is None:
+            return None
+        opts = {
+            "portfolio": DEFAULT_PORTFOLIO,
+            "ceiling": DEFAULT_CEILING,
+            "p_stop": DEFAULT_P_STOP,
+        }
+        opts |= kw
+        n, k, p = int(opts["ceiling"]), int(opts["portfolio"]), float(opts["p_stop"])
+        es = _es(s) if s.early_stop else None
+        return Entry(
+            lambda: WarmStart(prior, k, n, p, early_stop=es, name=name),
+            f"prior portfolio {k} (other domains' grids), then EI under a prior-mean GP; "
+            f"stop when no config has > {p:.0%} chance to beat the best by 1 SE",
+            f"<= {n} trials",
+            stops_early=False,
+        )
+
+    return build
+
+
+register(WARM)(_warm(WARM))
+for _name, _kw in WARM_VARIANTS.items():
+    register(_name)(_warm(_name, **_kw))
+
+
+def _warm_sampler(kind: str, label: str) -> Callable[[Setting], Entry | None]:
+    def build(s: Setting) -> Entry | None:
+        prior = setting_prior(s)
+        if prior is None:
+            return None
+        n = DEFAULT_CEILING
+        return Entry(
+            lambda: OptunaSearch(kind, n, warm=prior, n_warm=DEFAULT_PORTFOLIO),  # type: ignore[arg-type]
+            f"{label}, the prior's portfolio of {DEFAULT_PORTFOLIO} enqueued first",
+            f"{n} trials",
+        )
+
+    return build
+
+
+register("optuna-gp-warm")(_warm_sampler("gp", "Optuna GPSampler"))
+register("optuna-tpe-warm")(_warm_sampler("tpe", "Optuna TPESampler"))
+register("optuna-gp-6")(
+    lambda s: Entry(
+        lambda: OptunaSearch("gp", DEFAULT_CEILING),
+        "Optuna GPSampler, categorical, at the warm start's ceiling",
+        f"{DEFAULT_CEILING} trials",
+    )
+)

@@ -21,6 +21,7 @@ from typing import Literal
 import optuna
 
 from loratune.errors import LoratuneError
+from loratune.prior import Prior, portfolio
 from loratune.space import Config, config_key
 from loratune.strategies.base import Answer, Observation, Strategy
 from loratune.study import config_of, distributions, params_of
@@ -46,13 +47,18 @@ def _sampler(kind: SamplerKind, seed: int) -> optuna.samplers.BaseSampler:
 class OptunaSearch(Strategy):
     """`n` distinct configs chosen by an Optuna sampler (`tpe` or `gp`)."""
 
-    def __init__(self, kind: SamplerKind, n: int) -> None:
+    def __init__(
+        self, kind: SamplerKind, n: int, warm: Prior | None = None, n_warm: int = 0
+    ) -> None:
         super().__init__()
         if n < 1:
             raise LoratuneError(f"an Optuna search needs n >= 1, got {n}")
         _sampler(kind, 0)  # unknown kinds fail here, not in the middle of a race
         self.kind, self.n = kind, n
-        self.name = f"optuna-{kind}"
+        # Warm-started: the prior's portfolio is enqueued first (Optuna's `enqueue_trial`),
+        # as a user would hand Optuna the configs known to be good.
+        self.warm, self.n_warm = warm, n_warm if warm is not None else 0
+        self.name = f"optuna-{kind}" + ("-warm" if self.n_warm else "")
         self._asked: dict[str, optuna.trial.Trial] = {}  # by config key, until told
 
     def _start(self) -> None:
@@ -62,6 +68,9 @@ class OptunaSearch(Strategy):
         )
         self._dists = distributions(self.space)
         self._asked = {}
+        if self.warm is not None and self.n_warm:
+            for i in portfolio(self.warm.shortfall(self.configs), self.n_warm):
+                self._study.enqueue_trial(params_of(self.space, self.configs[i]))
 
     def budget(self) -> int | None:
         return self.n
