@@ -37,6 +37,7 @@ def data_csv(tmp_path):
 def test_autotune_end_to_end_with_tiny_llama(tmp_path, space_file, data_csv):
     url = f"sqlite:///{tmp_path}/a.db"
     result = api.autotune(
+        prior="none",
         data=data_csv,
         model="tiny-llama",
         space=space_file,
@@ -61,6 +62,7 @@ def test_autotune_end_to_end_with_tiny_llama(tmp_path, space_file, data_csv):
     assert (tmp_path / "report" / "report.html").exists()
     # resume replays the same decisions and trains nothing new
     again = api.autotune(
+        prior="none",
         data=data_csv,
         model="tiny-llama",
         space=space_file,
@@ -87,6 +89,7 @@ def test_autotune_tunes_batch_size_and_modules_end_to_end(tmp_path, data_csv):
     )
     assert len(load_space(space_file).features()) == 6 + 1 + 4
     result = api.autotune(
+        prior="none",
         data=data_csv,
         model="tiny-llama",
         space=space_file,
@@ -136,6 +139,7 @@ def test_replay_autotune_finds_the_best_and_charges_the_clock(tmp_path, space_fi
     executor = ReplayExecutor(load_grid(tmp_path / "g.jsonl"))
     result = api.autotune(
         "financial",
+        prior="none",
         model="tiny-llama",
         space=space,
         explore=4,
@@ -190,6 +194,7 @@ def test_autotune_early_stop_stops_weak_trials_and_never_picks_them(tmp_path, sp
         executor = ReplayExecutor(load_grid(tmp_path / "g.jsonl"))
         result = api.autotune(
             "financial",
+            prior="none",
             model="tiny-llama",
             space=space,
             explore=5,
@@ -316,3 +321,55 @@ def test_a_budget_larger_than_the_grid_says_what_fits(ranks, expected):
     if fits:
         explore, verify = int(fits[1]), int(fits[2])
         assert explore >= 2 and verify >= 1 and explore + verify <= len(space.configs())
+
+
+def test_autotune_warm_start_by_default_names_its_prior_and_stop(tmp_path, space_file, data_csv):
+    """--prior auto (the default): the shipped prior's portfolio first, then the model; the
+    result and the report say where it started from and why it stopped."""
+    result = api.autotune(
+        data=data_csv,
+        model="tiny-llama",
+        space=space_file,
+        explore=4,
+        verify=2,
+        storage=f"sqlite:///{tmp_path}/w.db",
+        study="w",
+        device="cpu",
+        n_train=24,
+        out=tmp_path / "report",
+    )
+    assert "shipped prior of tiny-llama" not in result.prior  # it ships one for smollm2 only
+    assert "smollm2-135m" in result.prior and "applied to tiny-llama" in result.prior
+    assert result.stop_reason.startswith(("evidence", "ceiling", "every config"))
+    n = len(result.explored)
+    assert 1 <= n <= 6 and {r.metrics["phase"] for r in result.explored} <= {"prior", "search"}
+    assert result.search_seconds > 0
+    report = (result.report_dir / "report.md").read_text()
+    assert "Prior" in report and "stopped" in report.lower()
+
+
+def test_prior_none_is_the_cold_start(tmp_path, space_file, data_csv):
+    """--prior none runs exactly the cold-start Autotune: the same configs in the same order
+    as the strategy replayed on its own."""
+    from loratune.space import config_key, load_space
+    from loratune.strategies.search import Autotune
+
+    common = dict(
+        data=data_csv,
+        model="tiny-llama",
+        space=space_file,
+        explore=3,
+        verify=1,
+        device="cpu",
+        n_train=24,
+        report=False,
+        save="none",
+        early_stop=False,
+    )
+    result = api.autotune(prior="none", storage=f"sqlite:///{tmp_path}/n.db", study="n", **common)
+    strategy = Autotune(3, 1)
+    strategy.reset(load_space(space_file), 0)
+    planned = [config_key(c) for c in strategy._plan]
+    assert [r.metrics["config_key"] for r in result.explored] == planned
+    assert result.prior.startswith("none") and result.stop_reason == ""
+    assert len(result.predictions) == 9

@@ -181,6 +181,7 @@ def test_cli_autotune_defaults_are_the_api_defaults():
         "save": spec.keep,
     }
     names = ("explore", "verify", "rule", "early_stop", "strategy", "seed", "data_seed", "model")
+    names += ("prior", "ceiling")
     for name in (*names, "save"):
         assert cli[name].default == api[name], name
     for name in ("n_train", "n_val", "n_test"):  # sizes are text on the command line ('all')

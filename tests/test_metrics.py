@@ -79,6 +79,7 @@ def _autotune(tmp: Path, data: Path, metric: str, study: str) -> list[str]:
         *("--data", str(data), "--space", str(tmp / "space.toml"), "--metric", metric),
         *("--model", "tiny-llama", "--device", "cpu", "--n-train", "12", "--n-val", "12"),
         *("--n-test", "12", "--explore", "2", "--verify", "1", "--save", "none"),
+        *("--prior", "none"),
         *("--storage", f"sqlite:///{tmp}/m.db", "--study", study, "--out", str(tmp / study)),
     ]
 

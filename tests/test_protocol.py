@@ -58,6 +58,7 @@ def space_file(tmp_path: Path) -> Path:
 
 def _autotune(tmp_path: Path, splits, space_file, test_key: str, **kw):
     return api.autotune(
+        prior="none",
         data=splits["train"],
         val_data=splits["val"],
         test_data=splits[test_key],
@@ -167,6 +168,7 @@ def test_replay_charges_and_decides_what_the_real_run_did(
         config_key(Config.from_dict(r["config"])): r for r in export_rows(open_study(url, "grid"))
     }
     real = api.autotune(
+        prior="none",
         storage=optuna.storages.InMemoryStorage(),
         study="real",
         explore=3,
@@ -177,6 +179,7 @@ def test_replay_charges_and_decides_what_the_real_run_did(
     )
     replay_exec = ReplayExecutor(grid)
     replay = api.autotune(
+        prior="none",
         storage=optuna.storages.InMemoryStorage(),
         study="replay",
         explore=3,

@@ -285,6 +285,7 @@ def test_autotune_replays_loratune_autotune_decisions(rows, tmp_path, early_stop
     space_file.write_text(SPACE_TOML)
     result = api.autotune(
         "financial",
+        prior="none",
         model="smollm2-135m",
         space=space_file,
         explore=3,

@@ -68,7 +68,7 @@ def test_ray_sweep_and_autotune_match_the_in_process_backend(tmp_path, data_csv)
         prov = r.attrs["provenance"]
         assert prov["device"] == "cpu" and prov["packages"]["torch"] and prov["hostname"]
     common = _common(tmp_path, data_csv, space, explore=2, verify=1, early_stop=False)
-    common.update(report=False, save="best")
+    common.update(report=False, save="best", prior="none")
     local = api.autotune(**common, storage=url, study="a-local", out=tmp_path / "l")
     remote = api.autotune(**common, storage=url, study="a-ray", out=tmp_path / "r", **RAY)
     for attr in ("explored", "verified"):

@@ -37,6 +37,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 def _autotune(tmp_path: Path, files: dict[str, Path], study: str, **kw):
     return api.autotune(
+        prior="none",
         data=files["train"],
         val_data=files["val"],
         test_data=files["test"],

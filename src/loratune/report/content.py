@@ -27,6 +27,7 @@ def _build(data: ReportData) -> Document:
         sections=[
             Section("Verdict", [Para(s) for s in [*_metric_note(data), *verdict(data)]]),
             Section("Read this first", [warnings(data)]),
+            Section("Prior and stop", [Para(s) for s in _search_lines(data)]),
             Section("Predicted vs actual (verified configs)", tables.verified_table(data)),
             Section("Statistics of the predictions", tables.statistics(data)),
             Section("Regret", tables.regret(data)),
@@ -36,6 +37,18 @@ def _build(data: ReportData) -> Document:
         ],
         footer=_footer(data),
     )
+
+
+def _search_lines(data: ReportData) -> list[str]:
+    """Where the search started, why it stopped, its wall time (this machine's seconds)."""
+    trials = len(data.explored) + len(data.verified) + len(data.stopped) + data.failed
+    out = [f"Prior: {data.prior or 'none'}."]
+    if data.stop_reason:
+        out.append(
+            f"The search stopped after {trials} trials ({data.failed} failed): {data.stop_reason}."
+        )
+    out.append(f"Search wall time: {data.search_seconds:.0f} s on this machine.")
+    return out
 
 
 def _metric_subtitle(name: str) -> str:

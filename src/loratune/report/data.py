@@ -48,6 +48,9 @@ class ReportData:
     validation: Validation
     surrogates: dict[str, str]
     separation: Separation | None = None  # the noise-aware last step, when it ran
+    prior: str = ""  # what the search started from
+    stop_reason: str = ""  # why it stopped (the warm start)
+    search_seconds: float = 0.0  # the search's wall time on this machine
 
     @property
     def trained(self) -> list[Point]:
@@ -136,6 +139,9 @@ def gather(result: AutotuneResult, space: Space) -> ReportData:
         validation=result.validation,
         surrogates=dict(result.surrogates),
         separation=result.separation,
+        prior=result.prior,
+        stop_reason=result.stop_reason,
+        search_seconds=result.search_seconds,
     )
 
 
