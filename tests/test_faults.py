@@ -143,3 +143,53 @@ def test_two_processes_on_one_sqlite_study_never_train_a_config_twice(tmp_path, 
     assert_each_config_once(url, 4)
     recs = records(open_study(url, "shared"))
     assert len(recs) == 4  # no claim was lost or doubled
+
+
+def _open_at_once(url: str, barrier, out) -> None:  # type: ignore[no-untyped-def]
+    from loratune.study import open_study
+
+    barrier.wait()
+    try:
+        open_study(url, "shared")
+        out.put("ok")
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        out.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_eight_processes_open_one_new_sqlite_storage_at_once(tmp_path):
+    """Optuna's schema race (optuna#1092): every process of a simultaneous start succeeds."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    for round_ in range(3):
+        url = f"sqlite:///{tmp_path}/new{round_}.db"
+        barrier, out = ctx.Barrier(8), ctx.Queue()
+        procs = [ctx.Process(target=_open_at_once, args=(url, barrier, out)) for _ in range(8)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        results = [out.get(timeout=5) for _ in procs]
+        assert results == ["ok"] * 8, results
+
+
+def test_losing_the_schema_race_is_retried_and_other_errors_are_not():
+    from loratune.study.startup import lost_schema_race, open_once_schema
+
+    calls = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise RuntimeError(
+                "(sqlite3.IntegrityError) UNIQUE constraint failed: alembic_version.version_num"
+            )
+        return "opened"
+
+    assert open_once_schema("sqlite:///nowhere/x.db", flaky) == "opened" and len(calls) == 3
+    assert not lost_schema_race(RuntimeError("unable to open database file"))
+    with pytest.raises(RuntimeError, match="password authentication failed"):
+        open_once_schema(
+            "postgresql://u@h/db",
+            lambda: (_ for _ in ()).throw(RuntimeError("password authentication failed")),
+        )

@@ -561,6 +561,7 @@ NAMES = [
     "exhaustive",
     "random",
     "loratune-default",
+    "autotune-cold",
     "autotune-curve-stop",
     "optuna-tpe",
     "hyperband",
@@ -693,9 +694,10 @@ def test_holdout_file_is_fixed_and_names_the_planned_grids():
     from loratune.race.grids import Holdout, load_holdout
 
     holdout = load_holdout(ROOT / "benchmarks" / "holdout.toml")
-    assert set(holdout.tuning) == {"customer_support", "insurance"}
-    assert set(holdout.held_out) == {"banking77", "financial"}
-    assert holdout.group("banking77") == "held_out" and holdout.group("legal") == "unassigned"
+    # docs/protocol.md, "The next round": all four protocol-2 grids tune; the drawn pair is held out
+    assert set(holdout.tuning) == {"customer_support", "insurance", "banking77", "financial"}
+    assert set(holdout.held_out) == {"code_review", "legal"}
+    assert holdout.group("banking77") == "tuning" and holdout.group("medical") == "unassigned"
     with pytest.raises(LoratuneError, match="both"):
         Holdout(("a",), ("a",))
 

@@ -46,13 +46,15 @@ from loratune.race.run import (
 )
 from loratune.space import Space
 from loratune.stats import bootstrap_ci
+from loratune.strategies.builtin import COLD
 from loratune.strategies.search import SurrogateFit, quick_fit
 
-# The strategies whose predictor is checked after its explore phase: the default, and the
-# default without early stopping (its stopped trials enter the fit with a check accuracy
+# The strategies whose predictor is checked after its explore phase: the cold start (the
+# default until the warm start replaced it; the warm start predicts no whole grid), and the
+# cold start without early stopping (its stopped trials enter the fit with a check accuracy
 # from epoch 1; the other shows what the predictor does on full trials alone).
 NO_STOP = "autotune-no-early-stop"
-CHECKED = (DEFAULT, NO_STOP)
+CHECKED = (COLD, NO_STOP)
 
 # ---------------------------------------------------------------------------------- race
 
@@ -343,7 +345,7 @@ def fill(report: Report, output: RaceOutput, entries: Mapping[str, Entry]) -> No
             }
     for g in report.used:
         info: dict[str, Any] = {"group": report.group_of(g)}
-        checks = output.predictor.get(DEFAULT, {})
+        checks = output.predictor.get(COLD, {})
         if g.label in checks:
             info["predictor"] = predictor_summary(checks[g.label])
         no_stop = output.predictor.get(NO_STOP, {})
@@ -364,9 +366,10 @@ def run_bench(
     fit: SurrogateFit | None = quick_fit,
 ) -> Report:
     """Race `names` (default: every strategy of the roster) on the report's grids; exhaustive
-    search and the default are always raced, since every other strategy is compared with them."""
+    search, the default and the cold start are always raced: every other strategy is compared
+    with the first two, and the predictor check reads the cold start."""
     all_entries = entries_of(report.space, report.used, report.defaults, fit)
-    names = list(dict.fromkeys([EXHAUSTIVE, DEFAULT, *(names or all_entries)]))
+    names = list(dict.fromkeys([EXHAUSTIVE, DEFAULT, COLD, *(names or all_entries)]))
     unknown = [n for n in names if n not in all_entries] if report.used else []
     if unknown:
         raise LoratuneError(f"unknown strategies {unknown}: choose from {sorted(all_entries)}")

@@ -21,6 +21,7 @@ from loratune.strategies.warm import DEFAULT_CEILING, DEFAULT_P_STOP, DEFAULT_PO
 DEFAULT = DEFAULT_STRATEGY
 EXHAUSTIVE = "exhaustive"
 CURVE_STOP = "autotune-curve-stop"
+COLD = "autotune-cold"  # the cold start: `loratune autotune --prior none`
 RECIPE = (16, 5)  # the user document: 16 explored, top 5 predicted verified
 TRANSFER_EXPLORE = 6
 EXPLORE_VARIANTS = (6, 8, 16, 20)  # the default's own N is the `loratune-default` entry
@@ -73,17 +74,30 @@ def _recipe(s: Setting) -> Entry:
     )
 
 
-@register(DEFAULT)
-def _default(s: Setting) -> Entry:
+def _cold(s: Setting, name: str) -> Entry:
     rule = f"Sobol {s.explore}, fit predictor, verify top {s.verify} predicted"
     if s.early_stop:
         rule += f", {_es_rule(s)}"
     return Entry(
-        _autotune(s, DEFAULT),
+        _autotune(s, name),
         rule,
         f"{_at_most(s)}{s.explore + s.verify} trials",
         stops_early=s.early_stop,
     )
+
+
+@register(DEFAULT)
+def _default(s: Setting) -> Entry:
+    """What `loratune autotune` runs: the warm start from a prior of the other domains' grids
+    (chosen by docs/protocol.md's next-round rule), or the cold start where there is none."""
+    warm = _warm(DEFAULT)(s)
+    return warm if warm is not None else _cold(s, DEFAULT)
+
+
+@register(COLD)
+def _cold_start(s: Setting) -> Entry:
+    """The default until 2026-12-05, `loratune autotune --prior none`: no prior."""
+    return _cold(s, COLD)
 
 
 @register(CURVE_STOP)
@@ -201,12 +215,12 @@ def _transfer(s: Setting) -> Entry | None:
 # Transfer: a prior built from the other domains' grids only (`Setting.others` never holds the
 # target's domain), then the warm start with the evidence stop, and Optuna's samplers given the
 # same portfolio. Variants differ from `warm-start` in one thing each.
-WARM = "warm-start"
+
 WARM_VARIANTS = {
     "warm-start-p2": {"portfolio": 2},
     "warm-start-p4": {"portfolio": 4},
     "warm-start-stop05": {"p_stop": 0.05},
-    "warm-start-stop20": {"p_stop": 0.2},
+    "warm-start-stop10": {"p_stop": 0.1},
     "warm-start-c8": {"ceiling": 8},
 }
 
@@ -240,13 +254,12 @@ def _warm(name: str, **kw: float) -> Callable[[Setting], Entry | None]:
             f"prior portfolio {k} (other domains' grids), then EI under a prior-mean GP; "
             f"stop when no config has > {p:.0%} chance to beat the best by 1 SE",
             f"<= {n} trials",
-            stops_early=False,
+            stops_early=name == DEFAULT and es is not None,  # variants inherit its rule
         )
 
     return build
 
 
-register(WARM)(_warm(WARM))
 for _name, _kw in WARM_VARIANTS.items():
     register(_name)(_warm(_name, **_kw))
 

@@ -24,6 +24,7 @@ import optuna
 from loratune.claims import HEARTBEAT_ATTR, claim_trial, fail_stale
 from loratune.errors import LoratuneError
 from loratune.space import Config, Space, config_key
+from loratune.study.startup import open_once_schema
 
 DEFAULT_STORAGE = "sqlite:///loratune.db"
 # Protocol 2: validation decides, test only reports (see docs/protocol.md). Rows recorded
@@ -179,11 +180,14 @@ def rdb_storage(url: str) -> optuna.storages.RDBStorage:
                     "failed_trial_callback": optuna.storages.RetryFailedTrialCallback(max_retry=1)
                 }
             )
-            _RDB[key] = optuna.storages.RDBStorage(
+            _RDB[key] = open_once_schema(
                 url,
-                heartbeat_interval=int(max(1, interval)),
-                grace_period=int(max(2, grace)),
-                **callback,  # type: ignore[arg-type]
+                lambda: optuna.storages.RDBStorage(
+                    url,
+                    heartbeat_interval=int(max(1, interval)),
+                    grace_period=int(max(2, grace)),
+                    **callback,  # type: ignore[arg-type]
+                ),
             )
     return _RDB[key]
 
