@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 # The CPU build of torch 2.13.0 lies on this machine's disk; an unpinned torch pulls CUDA (GBs).
 TORCH   ?= torch==2.13.0
 
-.PHONY: install demo test test-slow lint bench throughput clean
+.PHONY: install demo test test-slow lint bench throughput clean prior
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -52,3 +52,7 @@ throughput: $(STAMP)
 
 clean:
 	rm -rf $(VENV) *.db runs
+
+# The shipped prior of the default model, from the committed grids (names their commits).
+prior: $(STAMP)
+	$(BIN)/loratune prior build benchmarks/grids/smollm2-135m/*.jsonl --out src/loratune/prior/data/smollm2-135m.json
