@@ -4,7 +4,8 @@ Optuna creates its schema on first open, in every process that opens a new datab
 together, the processes race (optuna/optuna#1092, #4621) and some fail with
 `UNIQUE constraint failed: alembic_version.version_num` or `table studies already exists`,
 though nothing is wrong with the URL. Here the first open of a SQLite file is serialised by
-an advisory file lock beside it (`<file>.lock`), so one process creates the schema and the
+an advisory file lock (in the temporary folder, named by the file's absolute path, so the
+user's folder is never touched), so one process creates the schema and the
 others find it; for server databases, where no file is shared, an open that lost the race is
 retried with a growing back-off until the winner's schema is there. Any other error is left
 to the caller's one-line message.
@@ -13,6 +14,8 @@ to the caller's one-line message.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -46,16 +49,17 @@ def _sqlite_file(url: str) -> Path | None:
 
 @contextlib.contextmanager
 def _file_lock(path: Path | None) -> Iterator[None]:
-    """An exclusive advisory lock on `<path>.lock` (none where fcntl or the folder is missing)."""
+    """An exclusive advisory lock for the database file `path` (none where fcntl is missing)."""
     try:
         import fcntl
     except ImportError:  # Windows: the retry below still covers the race
         yield
         return
-    if path is None or not path.parent.is_dir():
+    if path is None:
         yield
         return
-    with open(f"{path}.lock", "a+b") as handle:
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"loratune-{digest}.lock", "a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
