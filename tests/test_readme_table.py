@@ -51,6 +51,18 @@ def test_rows_in_points_and_percent_with_holm_only_at_equal_compute():
     assert len(lines) == 7  # strategies missing from the results are left out
 
 
+def test_a_race_with_the_cold_start_labels_the_default_as_the_warm_start():
+    cold = _strategy(0.2, 0.5, 0.02, (0.01, 0.0, 0.02), None)
+    warm = _strategy(0.07, 1.0, 0.0, (-0.001, -0.002, 0.0), None)
+    block = {"grids": ["m/a"], "strategies": {"loratune-default": warm, "autotune-cold": cold}}
+    lines = _module().table({"settings": {}, "groups": {"tuning": block}}, "tuning")
+    assert lines[4].startswith("| **loratune default** (warm start from the prior) | 7.0% |")
+    assert lines[5].startswith("| cold start, `--prior none` (12 explored, 5 verified,")
+    old = {"grids": ["m/a"], "strategies": {"loratune-default": cold}}  # the race at b42ce37
+    lines = _module().table({"settings": {}, "groups": {"tuning": old}}, "tuning")
+    assert lines[4].startswith("| **loratune default** (12 explored, 5 verified, epoch-1 stop) |")
+
+
 def test_noise_margin_column_appears_when_the_race_scored_it():
     default = _strategy(0.2, 0.5, 0.02, (0.01, 0.0, 0.02), None)
     default["success_rate_noise_margin"] = 0.8

@@ -27,7 +27,7 @@ from loratune.tasks import METRICS, N_TEST, N_TRAIN, N_VAL
 
 DEFAULT_EXPLORE = 12
 DEFAULT_VERIFY = 5
-# Chosen by the race on the recorded grids (benchmarks/RESULTS.md, README "Tuning strategies").
+# Chosen by the race on the recorded grids (benchmarks/RESULTS.md; docs/measurements.md).
 DEFAULT_EARLY_STOP = True
 MAX_SEED = 2**32 - 1  # scikit-learn and numpy's legacy generators take seeds below 2**32
 
