@@ -101,16 +101,65 @@ class GridSummary:
 
 
 @dataclass(frozen=True)
-class Speedup:
-    """Compute against the exhaustive grid, measured (a complete grid study) or predicted."""
+class AcrossMachines:
+    """The grid's seconds were measured on another machine (CPU, GPU or thread count) than
+    this run's trials, so their ratio is no speedup: a ratio never mixes machines. The speedup
+    is counted in trials and epochs instead and, where this run trained configs the grid also
+    holds, in seconds with the grid's total calibrated to this machine (scaled by the median
+    of this run's seconds / the grid row's seconds over those shared configs)."""
 
-    grid_seconds: float
-    source: str  # "measured" or "predicted"
-    factor: float | None
+    grid_machine: str  # "AMD EPYC, 1 thread", as the grid's rows' provenance names it
+    run_machine: str  # the same for this run's trials
+    trials: int  # trials this run trained (finished or failed)
+    grid_trials: int  # configs of the exhaustive grid
+    epochs: int  # epochs this run trained
+    grid_epochs: int  # epochs the exhaustive grid trained
+    calibration: float | None = None  # median (this run's seconds / the grid's), shared configs
+    calibrated_on: int = 0  # shared configs the calibration is the median of
+    calibrated_grid_seconds: float | None = None  # the grid's seconds x calibration
+
+    @property
+    def trials_factor(self) -> float | None:
+        return self.grid_trials / self.trials if self.trials else None
+
+    @property
+    def epochs_factor(self) -> float | None:
+        return self.grid_epochs / self.epochs if self.epochs else None
+
+    def machines_line(self) -> str:
+        """One plain line for the CLI and the report."""
+        return (
+            f"the grid was recorded on {self.grid_machine}; this run on {self.run_machine}: "
+            "no seconds ratio across machines"
+        )
+
+    def counts_line(self) -> str:
+        """The speedup in trials and epochs, which no machine changes."""
+        t, e = self.trials_factor, self.epochs_factor
+        return (
+            f"speedup {'-' if t is None else format(t, '.1f')}x in trials ({self.trials} of "
+            f"the grid's {self.grid_trials} configs trained), "
+            f"{'-' if e is None else format(e, '.1f')}x in epochs ({self.epochs} epochs "
+            f"vs the exhaustive grid's {self.grid_epochs})"
+        )
+
+
+@dataclass(frozen=True)
+class Speedup:
+    """Compute against the exhaustive grid: measured (a complete grid study recorded on this
+    run's machine), calibrated (one recorded on another machine, its seconds scaled to this
+    one; `across` says how), "other machine" (recorded on another machine, with no config in
+    common to calibrate on: no seconds ratio) or predicted (by the time model, from this
+    run's trials)."""
+
+    grid_seconds: float  # measured or predicted; on the grid's machine where `across` is set
+    source: str  # "measured", "calibrated", "other machine" or "predicted"
+    factor: float | None  # a seconds ratio on one machine; None where none can be had
     cost_saved: float | None
     grid_cost: float
     grid_seconds_ci95: tuple[float, float] | None = None
     factor_ci95: tuple[float, float] | None = None
+    across: AcrossMachines | None = None  # the grid was recorded on another machine
 
 
 @dataclass(frozen=True)
@@ -210,6 +259,7 @@ class AutotuneResult:
 
 
 __all__ = [
+    "AcrossMachines",
     "AutotuneResult",
     "GridSummary",
     "Pick",

@@ -6,11 +6,13 @@ it trained, so predicted-vs-actual is an honest out-of-sample test.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from loratune import stats
+from loratune.api.machines import across_machines
 from loratune.api.pick import PICK_ATTR, SEPARATE_ATTR, pick_best
 from loratune.errors import LoratuneError
 from loratune.predictor import TimeSurrogate
@@ -121,8 +123,9 @@ def validate_study(
     same_metric = (
         grid_study_ is not None and (grid_study_.user_attrs.get("metric") or "accuracy") == metric
     )
+    grid_recs = records(grid_study_) if grid_study_ is not None and same_metric else []
     grid = (
-        _grid_summary(str(grid_name), records(grid_study_), space)
+        _grid_summary(str(grid_name), grid_recs, space)
         if grid_study_ is not None and same_metric
         else None
     )
@@ -150,7 +153,7 @@ def validate_study(
         # another metric the pick is compared with the runner-up by value only (no test).
         pick_vs_runner_up=runner_up(pick, ok) if metric == "accuracy" else None,
         spent=spent,
-        speedup=_speedup(summary, ok, space, spent, seed),
+        speedup=_speedup(summary, ok, space, spent, seed, grid_recs, recs),
         prediction=checks.prediction,
         tests=checks.tests,
         mae_ci95=checks.mae_ci95,
@@ -216,11 +219,17 @@ def _speedup(
     space: Space | None,
     spent: Spent,
     seed: int,
+    grid_recs: Sequence[TrialRecord] = (),
+    recs: Sequence[TrialRecord] = (),
 ) -> Speedup:
     """Compute saved against the grid: measured when a complete grid study is recorded,
-    otherwise predicted by the time model (with its interval)."""
+    otherwise predicted by the time model (with its interval). A grid recorded on another
+    machine gives no seconds ratio: trials, epochs and a same-machine calibration instead."""
     grid_ci: tuple[float, float] | None = None
     if grid is not None and grid.complete:
+        across = across_machines(grid, grid_recs, recs, spent, charged)
+        if across is not None:
+            return across
         grid_s, source, grid_cost = grid.seconds, "measured", grid.cost
     else:
         grid_s, grid_ci = _predicted_grid_seconds(ok, space, seed)

@@ -102,15 +102,42 @@ def print_validation(console: Console, v: Validation) -> None:
             "prediction statistics)"
         )
     s = v.speedup
-    if s.factor_ci95:
+    if s.across is not None:  # the grid's seconds were measured on another machine
+        _print_across(console, v)
+    else:
+        if s.factor_ci95:
+            console.print(
+                f"predicted speedup, 95% interval {s.factor_ci95[0]:.1f}x to "
+                f"{s.factor_ci95[1]:.1f}x"
+            )
         console.print(
-            f"predicted speedup, 95% interval {s.factor_ci95[0]:.1f}x to {s.factor_ci95[1]:.1f}x"
+            f"speedup {_f(s.factor, '.1f')}x against the exhaustive grid "
+            f"({s.source}: {_f(s.grid_seconds, '.0f')} s vs "
+            f"{_f(v.spent.seconds, '.0f')} s spent), compute saved "
+            f"{_f((s.cost_saved or 0) * 100, '.1f')}%"
         )
+    for w in v.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}")
+
+
+def _print_across(console: Console, v: Validation) -> None:
+    """The grid was recorded on another machine: no seconds ratio across machines; the
+    speedup in trials and epochs, and in seconds only against the grid calibrated here."""
+    s, a = v.speedup, v.speedup.across
+    assert a is not None
+    console.print(a.machines_line())
+    console.print(a.counts_line())
+    if a.calibrated_grid_seconds is None:
+        console.print(
+            "no config this run trained to the end is in the grid: no calibrated seconds ratio"
+        )
+        return
+    n = a.calibrated_on
     console.print(
-        f"speedup {_f(s.factor, '.1f')}x against the exhaustive grid "
-        f"({s.source}: {_f(s.grid_seconds, '.0f')} s vs "
+        f"calibrated speedup {_f(s.factor, '.1f')}x against the exhaustive grid "
+        f"(its {_f(s.grid_seconds, '.0f')} s scaled by {_f(a.calibration, '.2f')}, the median "
+        f"of this run's seconds / the grid's on the {n} config{'' if n == 1 else 's'} both "
+        f"trained, to {_f(a.calibrated_grid_seconds, '.0f')} s on this machine, vs "
         f"{_f(v.spent.seconds, '.0f')} s spent), compute saved "
         f"{_f((s.cost_saved or 0) * 100, '.1f')}%"
     )
-    for w in v.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}")

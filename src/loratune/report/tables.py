@@ -207,6 +207,8 @@ def regret(data: ReportData) -> list[Block]:
 def compute(data: ReportData) -> list[Block]:
     v = data.validation
     s, spent, grid = v.speedup, v.spent, v.grid
+    if s.across is not None:
+        return _compute_across(data)
     measured = s.source == "measured"
     if measured:
         source = (
@@ -251,6 +253,56 @@ def compute(data: ReportData) -> list[Block]:
         Table(["", "trials", "wall time", "cost"], rows, "lrrr"),
         Para(source),
     ]
+
+
+def _compute_across(data: ReportData) -> list[Block]:
+    """The grid's seconds were measured on another machine: no seconds ratio across machines.
+    The speedup in trials and epochs, and in seconds against the grid calibrated to this
+    machine where configs both trained allow it."""
+    v = data.validation
+    s, spent, a = v.speedup, v.spent, v.speedup.across
+    assert a is not None
+    machines = a.machines_line()
+    blocks: list[Block] = [
+        Para(machines[0].upper() + machines[1:] + "."),
+        Para(
+            f"Speedup **{factor(a.trials_factor)} in trials** ({a.trials} of the grid's "
+            f"{a.grid_trials} configs trained) and **{factor(a.epochs_factor)} in epochs** "
+            f"({a.epochs} epochs vs the exhaustive grid's {a.grid_epochs})."
+        ),
+    ]
+    rows = [
+        ["run by autotune (this machine)", str(a.trials), str(a.epochs), secs(spent.seconds)],
+        [
+            f"whole grid (on {a.grid_machine})",
+            str(a.grid_trials),
+            str(a.grid_epochs),
+            secs(s.grid_seconds),
+        ],
+    ]
+    if a.calibrated_grid_seconds is None:
+        calibrated = Para(
+            "No config this run trained to the end is in the grid, so the grid's seconds "
+            "cannot be calibrated to this machine: no seconds ratio is given."
+        )
+    else:
+        n = a.calibrated_on
+        rows.append(
+            [
+                "whole grid (calibrated to this machine)",
+                str(a.grid_trials),
+                str(a.grid_epochs),
+                secs(a.calibrated_grid_seconds),
+            ]
+        )
+        calibrated = Para(
+            f"Calibrated speedup **{factor(s.factor)}**; compute saved **{pct(s.cost_saved)}** "
+            f"of the grid's time. The grid's seconds are calibrated to this machine: scaled by "
+            f"{a.calibration:.2f}, the median of this run's seconds / the grid's over the {n} "
+            f"config{'' if n == 1 else 's'} both trained to the end."
+        )
+    blocks += [Table(["", "trials", "epochs", "wall time"], rows, "lrrr"), calibrated]
+    return blocks
 
 
 def top_table(data: ReportData) -> list[Block]:

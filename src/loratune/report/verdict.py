@@ -126,7 +126,22 @@ def verdict(data: ReportData) -> list[str]:
                 f"{score(top1.accuracy)} on validation, {diff(gap)} below the best trial."
             )
     s = v.speedup
-    if num(s.factor) is not None:
+    if s.across is not None:  # the grid's seconds were measured on another machine
+        a = s.across
+        machines = a.machines_line()
+        sentence = (
+            f"Training {a.trials} configs instead of all {a.grid_trials} ran "
+            f"**{factor(a.epochs_factor)} fewer epochs** than the full grid. "
+            f"{machines[0].upper()}{machines[1:]}"
+        )
+        if num(s.factor) is not None:
+            sentence += (
+                f"; calibrated to this machine on {a.calibrated_on} "
+                f"config{'' if a.calibrated_on == 1 else 's'} both trained, it used "
+                f"**{factor(s.factor)} less compute**"
+            )
+        out.append(sentence + ".")
+    elif num(s.factor) is not None:
         source = "measured" if s.source == "measured" else "predicted"
         out.append(
             f"Training {spent_trials(data)} configs instead of all {len(data.space)} used "
