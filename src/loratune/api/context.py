@@ -25,6 +25,7 @@ from loratune.study import (
     Storage,
     TrialRecord,
     mark_interrupted,
+    name_objective,
     open_study,
     records,
     study_name,
@@ -225,6 +226,7 @@ def prepare_job(
         )
     if st.user_attrs.get("metric") is None:
         st.set_user_attr("metric", metric)
+    name_objective(st, metric)  # Optuna's name of the value: "validation_accuracy"
     if existing and not spec.resume:
         raise LoratuneError(
             f"study {name!r} already has {len(existing)} trials: pass --resume to continue it, "

@@ -156,7 +156,8 @@ class StudyRecorder:
                 metrics["provenance"] = done.worker
             if done.retries:
                 metrics["retries"] = done.retries
-            finish_trial(self.job.study, trial, done.result.accuracy, metrics)
+            result = done.result
+            finish_trial(self.job.study, trial, result.accuracy, metrics, result.curve)
         else:
             fail_trial(self.job.study, trial, done.error or "failed")
         record = next(r for r in records(self.job.study) if r.number == trial.number)

@@ -9,12 +9,19 @@ measured (a ground-truth grid, or the pick of an autotune, scored once at the en
 the value. Records are written when
 a trial starts (RUNNING), so an interrupted sweep shows what was in flight, and are final
 once told.
+
+Optuna's conventions hold, so optuna-dashboard and any Optuna reader see what loratune did:
+the objective is named (`name_objective`: "validation_accuracy", or the chosen metric's), the
+curve is reported at steps 1..n (epoch 1 at step 1), and a trial stopped early ends PRUNED
+with its value (the check score it stopped at); `records` reads it back as the finished trial
+with `stopped_early` it always was, as it reads one an older version stored COMPLETE.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,7 +31,9 @@ import optuna
 from loratune.claims import HEARTBEAT_ATTR, claim_trial, fail_stale
 from loratune.errors import LoratuneError
 from loratune.space import Config, Space, config_key
+from loratune.study.pruner import FIRST_EPOCH
 from loratune.study.startup import open_once_schema
+from loratune.tasks import get_metric
 
 DEFAULT_STORAGE = "sqlite:///loratune.db"
 # Protocol 2: validation decides, test only reports (see docs/protocol.md). Rows recorded
@@ -119,6 +128,25 @@ def open_study(
             if study.user_attrs.get(k) is None:
                 study.set_user_attr(k, v)
     return study
+
+
+def objective_name(metric: str) -> str:
+    """The name of the study's objective (Optuna's metric name): "validation_<metric>" for a
+    metric where higher is better, "neg_<metric>" for one stored negated (a loss)."""
+    m = get_metric(metric)
+    base = m.name if m.name.startswith("val_") else f"validation_{m.name}"
+    return base if m.higher_is_better else f"neg_{base}"
+
+
+def name_objective(study: optuna.Study, metric: str) -> None:
+    """Name the study's objective after `metric` (`objective_name`), so Optuna's readers
+    (optuna-dashboard, `trials_dataframe`) show it instead of "Objective 0"; a study that
+    already has a name keeps it."""
+    if study.metric_names is not None:
+        return
+    with warnings.catch_warnings():  # "experimental" in Optuna since 3.2
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names([objective_name(metric)])
 
 
 def study_space(study: optuna.Study) -> Space | None:
@@ -310,11 +338,39 @@ def _url_of(backend: optuna.storages.BaseStorage) -> str | None:
 
 
 def finish_trial(
-    study: optuna.Study, trial: optuna.Trial, accuracy: float, metrics: dict[str, Any]
+    study: optuna.Study,
+    trial: optuna.Trial,
+    accuracy: float,
+    metrics: dict[str, Any],
+    curve: Sequence[float] = (),
 ) -> None:
+    """Store a trained trial's measures (user attributes) and end it with its value.
+
+    `curve` (the check score after each epoch) goes in the intermediate values at steps
+    1..n: whoever trained the trial reported them epoch by epoch (`trial.report`, here or in
+    a Ray worker), and the steps still missing are added here. A trial stopped early
+    (`stopped_early`) ends PRUNED, as Optuna records a trial its pruner stopped; one trained
+    to its end ends COMPLETE. Both keep `accuracy` as their value.
+    """
     for k, v in metrics.items():
         trial.set_user_attr(k, v)
-    study.tell(trial, accuracy)
+    storage, trial_id = study._storage, trial._trial_id
+    reported = storage.get_trial(trial_id).intermediate_values
+    for step, value in enumerate(curve, FIRST_EPOCH):
+        if step not in reported:
+            storage.set_trial_intermediate_value(trial_id, step, float(value))
+    if not metrics.get("stopped_early"):
+        study.tell(trial, accuracy)
+        return
+    frozen = storage.get_trial(trial_id)
+    last = frozen.last_step
+    if last is not None and frozen.intermediate_values[last] == float(accuracy):
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED)  # value: the last one reported
+    else:
+        # Optuna's tell gives a PRUNED trial its last intermediate value and takes none; here
+        # the value differs from it (a replayed row's exact counts), so it is stored as tell
+        # stores it, with loratune's value.
+        storage.set_trial_state_values(trial_id, optuna.trial.TrialState.PRUNED, [float(accuracy)])
 
 
 def fail_trial(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
@@ -326,6 +382,14 @@ def mark_interrupted(study: optuna.Study) -> int:
     """At start-up, RUNNING trials of a stopped run become FAIL with no error (run again on
     --resume); a trial whose process still records heartbeats is left alone (`fail_stale`)."""
     return fail_stale(study)
+
+
+def _finished(trial: optuna.trial.FrozenTrial) -> bool:
+    """A finished trial to loratune: COMPLETE, or PRUNED with `stopped_early` (a trial stopped
+    early, with its measures and value; earlier versions stored it COMPLETE)."""
+    if trial.state == optuna.trial.TrialState.PRUNED:
+        return bool(trial.user_attrs.get("stopped_early"))
+    return trial.state == optuna.trial.TrialState.COMPLETE
 
 
 _STATES = {
@@ -345,12 +409,14 @@ def records(study: optuna.Study) -> list[TrialRecord]:
         if "config" not in attrs or t.state == optuna.trial.TrialState.WAITING:
             continue  # not a loratune trial, or a retry queued but not started
         curve = tuple(t.intermediate_values[k] for k in sorted(t.intermediate_values))
+        # A trial stopped early is PRUNED in Optuna's terms, a finished one in loratune's.
+        finished = _finished(t)
         out.append(
             TrialRecord(
                 number=t.number,
                 config=Config.from_dict(attrs["config"]),
-                state=_STATES.get(t.state, str(t.state)),
-                accuracy=t.value if t.state == optuna.trial.TrialState.COMPLETE else None,
+                state="complete" if finished else _STATES.get(t.state, str(t.state)),
+                accuracy=t.value if finished else None,
                 curve=curve,
                 metrics={k: v for k, v in attrs.items() if k not in ("config", "provenance")},
                 attrs={

@@ -90,15 +90,16 @@ class EpochOnePruner(optuna.pruners.BasePruner):
 
 
 def first_epochs(study: optuna.Study, exclude: int | None = None) -> list[float]:
-    """Step-1 values of the trials that count: not an interrupted one (FAIL with no reason,
-    run again), not a queued retry."""
+    """First-epoch values of the trials that count: not an interrupted one (FAIL with no
+    reason, run again), not a queued retry. The first epoch is a trial's lowest step: step 1,
+    or step 0 in a trial that an older `loratune import` stored (its curve at steps 0..n-1)."""
     out = []
     for t in study.get_trials(deepcopy=False):
-        if t.number == exclude or FIRST_EPOCH not in t.intermediate_values:
+        if t.number == exclude or not t.intermediate_values:
             continue
         if t.state == TrialState.WAITING:
             continue
         if t.state == TrialState.FAIL and not t.user_attrs.get("error"):
             continue
-        out.append(float(t.intermediate_values[FIRST_EPOCH]))
+        out.append(float(t.intermediate_values[min(t.intermediate_values)]))
     return out

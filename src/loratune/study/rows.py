@@ -14,7 +14,8 @@ import optuna
 from loratune.errors import LoratuneError
 from loratune.jsonl import jsonl_objects, read_utf8
 from loratune.space import Config, Space, config_key
-from loratune.study import TrialRecord, distributions, params_of, records
+from loratune.study import TrialRecord, distributions, name_objective, params_of, records
+from loratune.study.pruner import FIRST_EPOCH
 from loratune.tasks import get_metric
 
 # What results.jsonl says of a trial a stopped run left unfinished (FAIL with no reason in the
@@ -124,6 +125,8 @@ def import_rows(study: optuna.Study, space: Space, rows: list[dict[str, Any]]) -
     for k in ("domain", "model"):
         if rows and study.user_attrs.get(k) is None and rows[0].get(k) is not None:
             study.set_user_attr(k, rows[0][k])
+    if rows:  # the objective's name: the rows' metric (accuracy where they name none)
+        name_objective(study, str(rows[0].get("metric") or "accuracy"))
     if study.user_attrs.get("space_def") is None:
         # Without it validation cannot tell that an imported grid is complete.
         study.set_user_attr("space_def", space.to_dict())
@@ -166,6 +169,8 @@ def _frozen(
     if value is not None and not math.isfinite(value):
         raise LoratuneError(f"{key} {row[key]!r} is not a finite number")
     state = optuna.trial.TrialState.COMPLETE if complete else optuna.trial.TrialState.FAIL
+    if complete and attrs.get("stopped_early"):
+        state = optuna.trial.TrialState.PRUNED  # with its value, as `finish_trial` stores it
     curve = [float(v) for v in row.get("curve") or []]
     return optuna.trial.FrozenTrial(
         number=0,
@@ -179,7 +184,7 @@ def _frozen(
         distributions=dists,
         user_attrs=attrs,
         system_attrs={},
-        intermediate_values=dict(enumerate(curve)),
+        intermediate_values=dict(enumerate(curve, FIRST_EPOCH)),  # epoch 1 at step 1
     )
 
 
