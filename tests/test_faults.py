@@ -40,8 +40,8 @@ def fast_heartbeat(monkeypatch):
     monkeypatch.setenv("LORATUNE_HEARTBEAT", "1,3")
 
 
-def sweep_process(data, space, url) -> subprocess.Popen[str]:
-    env = {**os.environ, "LORATUNE_HEARTBEAT": "1,3", "OMP_NUM_THREADS": "1"}
+def sweep_process(data, space, url, env=None) -> subprocess.Popen[str]:
+    env = {**os.environ, "LORATUNE_HEARTBEAT": "1,3", "OMP_NUM_THREADS": "1", **(env or {})}
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(SWEEP), str(data), str(space), url],
         env=env,
@@ -193,3 +193,92 @@ def test_losing_the_schema_race_is_retried_and_other_errors_are_not():
             "postgresql://u@h/db",
             lambda: (_ for _ in ()).throw(RuntimeError("password authentication failed")),
         )
+
+
+class _SlowOnce:
+    """A blocking executor whose first `slow` runs step slower than any deadline allows."""
+
+    device = "cpu"
+
+    def __init__(self, result, slow: int) -> None:
+        self.result, self.slow, self.calls = result, slow, 0
+
+    def run(self, config, hooks, save_adapter=None):
+        self.calls += 1
+        for i in range(3):
+            if self.calls <= self.slow:
+                time.sleep(0.4)
+            hooks.on_step(0, i, 3, 1.0)
+        return self.result
+
+
+def _result():
+    from loratune.trainer import TrialResult
+
+    return TrialResult(
+        accuracy=0.5, val_correct=1, val_total=2, curve=[0.5], check_total=2, train_loss=[1.0],
+        latency=1.0, training_time_seconds=1.0, eval_seconds=0.1, wall_seconds=1.2,
+        charged_seconds=1.1, cpu_seconds=1.0, cost=0.0, device="cpu", tokens_per_second=1.0,
+        peak_memory_mb=1.0, trainable_params=1, epochs_run=1, setup_seconds=0.2,
+        epoch_seconds=[1.0], check_seconds=[0.1], stopped_early=False, seed=0, val_hits="10",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("slow, error", [(1, None), (2, "ran past its deadline of 1 s")])
+def test_a_trial_past_its_deadline_is_failed_and_retried_once_in_process(slow, error):
+    from loratune.executors.base import Submission
+    from loratune.executors.deadline import Deadlines
+    from loratune.executors.inprocess import InProcessBackend
+    from loratune.space import Config
+
+    executor = _SlowOnce(_result(), slow)
+    backend = InProcessBackend(executor, deadlines=Deadlines(override=1.0))
+    backend.submit(Submission(7, Config(rank=2, alpha=4, learning_rate=1e-3, epochs=1)))
+    [done] = backend.wait(lambda ticket, epoch, acc: True)
+    assert executor.calls == 2 and done.retries == 1
+    if error is None:
+        assert done.result is not None and done.error is None
+    else:
+        assert done.result is None and done.error.startswith(error)
+
+
+def test_deadline_comes_from_the_runs_measured_pace():
+    from loratune.errors import LoratuneError
+    from loratune.executors.deadline import Deadlines
+    from loratune.space import Config
+
+    config = Config(rank=2, alpha=4, learning_rate=1e-3, epochs=3)
+    policy = Deadlines()
+    assert policy.limit(config) is None  # nothing measured, no override: no bound yet
+    policy.learn(_result())  # set-up 0.2 s, epoch 1.0 s + check 0.1 s
+    assert policy.limit(config) == 60.0  # 4 x 3.5 s is under the floor
+    assert Deadlines(floor=1.0).limit(config) is None
+    fast = Deadlines(floor=1.0)
+    fast.learn(_result())
+    assert fast.limit(config) == pytest.approx(4 * (0.2 + 3 * 1.1))
+    assert Deadlines(override=5.0).limit(config) == 5.0
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(LoratuneError, match="--trial-timeout"):
+            Deadlines(override=bad)
+
+
+def test_a_trial_hung_in_one_call_ends_the_process_and_resume_retries_it(tmp_path, data_csv, space):
+    """The hang never returns to a training step: the watchdog ends the process (exit 2, one
+    line), the trial stays RUNNING without heartbeats, and --resume trains it once."""
+    from loratune.executors import inprocess
+
+    url = f"sqlite:///{tmp_path}/hang.db"
+    marker = tmp_path / "hang"
+    env = {**os.environ, "LORATUNE_HEARTBEAT": "1,3", "LORATUNE_FAULT_HANG": str(marker)}
+    cli = [sys.executable, "-m", "loratune", "sweep", "--data", str(data_csv), "--model",
+           "tiny-llama", "--device", "cpu", "--n-train", "24", "--space", str(space),
+           "--storage", url, "--study", "shared", "--trial-timeout", "2"]  # fmt: skip
+    hung = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=300)
+    assert hung.returncode == inprocess.HANG_EXIT, hung.stderr
+    lines = hung.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: trial 0 hung") and "--resume" in lines[-1], lines
+    assert marker.exists()
+    time.sleep(3.5)  # the dead process's heartbeat goes stale (grace 3 s)
+    resumed = subprocess.run([*cli, "--resume"], env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert_each_config_once(url, 4)

@@ -106,3 +106,40 @@ def test_an_actor_killed_mid_trial_is_retried_once_and_recorded_once(tmp_path, d
     retried = [r for r in recs if r.metrics.get("retries")]
     assert len(retried) == 1 and retried[0].metrics["retries"] == 1
     assert retried[0].attrs["provenance"]["pid"] != killed[0]  # finished by another process
+
+
+def test_a_hung_actor_is_killed_at_its_deadline_and_its_trial_retried_once(
+    tmp_path, data_csv, monkeypatch
+):
+    """One trial hangs (fault injection: the first trial to start sleeps forever); past its
+    deadline its actor is killed and replaced and the trial runs again on another actor, in
+    the same Optuna trial: every config recorded once, complete."""
+    marker = tmp_path / "hang"
+    monkeypatch.setenv("LORATUNE_FAULT_HANG", str(marker))
+    space = _space(tmp_path)
+    url = f"sqlite:///{tmp_path}/h.db"
+    start = time.time()
+    recs = api.sweep(
+        **_common(tmp_path, data_csv, space), storage=url, study="h", trial_timeout=20, **RAY
+    )
+    states = [(r.state, r.metrics.get("error")) for r in recs]
+    assert marker.exists(), f"no trial hung: the fault was not injected {states}"
+    hung_pid = int(marker.read_text())
+    assert [r.state for r in recs] == ["complete"] * 4, states
+    assert len({r.metrics["config_key"] for r in recs}) == 4
+    retried = [r for r in recs if r.metrics.get("retries")]
+    assert len(retried) == 1 and retried[0].metrics["retries"] == 1
+    assert retried[0].attrs["provenance"]["pid"] != hung_pid
+    assert _ended(hung_pid), "the hung actor's process still runs"
+    assert time.time() - start < 240
+
+
+def _ended(pid: int, wait: float = 15.0) -> bool:
+    end = time.time() + wait
+    while time.time() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.5)
+    return False

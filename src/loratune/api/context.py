@@ -120,11 +120,16 @@ class Job:
                     self.task,
                     spec.price_per_hour,
                     self.evaluate_test,
+                    deadlines=spec.backend.deadlines(),
                 )
             else:
                 from loratune.executors.inprocess import InProcessBackend
 
-                self.backend = InProcessBackend(self.get_executor(), on_step=self.progress.step)
+                self.backend = InProcessBackend(
+                    self.get_executor(),
+                    on_step=self.progress.step,
+                    deadlines=spec.backend.deadlines(),
+                )
         return self.backend
 
     def close(self) -> None:

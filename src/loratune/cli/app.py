@@ -13,6 +13,7 @@ from loratune.cli.backend_opts import (
     BackendOpt,
     CpusOpt,
     GpusOpt,
+    TimeoutOpt,
     WorkersOpt,
     backend_options,
 )
@@ -159,6 +160,7 @@ def sweep(
     workers: WorkersOpt = 1,
     gpus_per_trial: GpusOpt = 0.0,
     cpus_per_trial: CpusOpt = 1.0,
+    trial_timeout: TimeoutOpt = None,
     metric: MetricOpt = None,
 ) -> None:
     """Train configs of a space for real and record every trial."""
@@ -169,7 +171,7 @@ def sweep(
     spec = _job(
         "sweep",
         _task(domain, data, val_data, test_data, data_seed, (n_train, n_val, n_test)),
-        backend_options(backend, address, workers, gpus_per_trial, cpus_per_trial),
+        backend_options(backend, address, workers, gpus_per_trial, cpus_per_trial, trial_timeout),
         model=model,
         space=space,
         plan=SweepPlan(n=n, evaluate_test=with_test),
@@ -266,6 +268,7 @@ def autotune(
     workers: WorkersOpt = 1,
     gpus_per_trial: GpusOpt = 0.0,
     cpus_per_trial: CpusOpt = 1.0,
+    trial_timeout: TimeoutOpt = None,
     metric: MetricOpt = None,
 ) -> None:
     """Explore a few configs, predict the whole grid, verify the top few, and report."""
@@ -280,7 +283,7 @@ def autotune(
     spec = _job(
         "autotune",
         _task(domain, data, val_data, test_data, data_seed, (n_train, n_val, n_test)),
-        backend_options(backend, address, workers, gpus_per_trial, cpus_per_trial),
+        backend_options(backend, address, workers, gpus_per_trial, cpus_per_trial, trial_timeout),
         model=model,
         space=space,
         budget=Budget(explore, verify, rule, early_stop, strategy, separate, prior, ceiling),  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
+from loratune.executors.deadline import maybe_hang
 from loratune.models import BaseModel
 from loratune.space import Config
 from loratune.tasks import Task
@@ -83,6 +84,7 @@ class LocalExecutor:
     def run(
         self, config: Config, hooks: TrialHooks, save_adapter: Path | None = None
     ) -> TrialResult:
+        maybe_hang()  # fault injection (tests, benchmarks/faults.py); a no-op unless asked
         return run_trial(
             self.base,
             self.task,

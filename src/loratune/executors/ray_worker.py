@@ -55,6 +55,10 @@ class TrialWorker:
         base = load_base_model(model, device=device, seed=0)
         self.executor = LocalExecutor(base, task, price_per_hour, evaluate_test=evaluate_test)
 
+    def ready(self) -> bool:
+        """Answers once the actor's model is loaded: a trial's deadline runs from then."""
+        return True
+
     def info(self) -> dict[str, Any]:
         """Where this worker runs: the provenance recorded on each of its trials."""
         import ray

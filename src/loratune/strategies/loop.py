@@ -13,6 +13,7 @@ The race uses the `MemoryRecorder` (no study) on the simulated replay backend; r
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -122,6 +123,9 @@ def run_loop(
             recorder.idle()
     except BaseException:
         for job in running.values():
-            recorder.abort(job)
+            # Best effort: where even this fails (the database is gone), the trial is left
+            # RUNNING; its heartbeats stop, and --resume or another worker retries it.
+            with contextlib.suppress(Exception):
+                recorder.abort(job)
         backend.close()
         raise

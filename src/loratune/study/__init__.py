@@ -28,10 +28,11 @@ from typing import Any
 
 import optuna
 
-from loratune.claims import HEARTBEAT_ATTR, claim_trial, fail_stale
+from loratune.claims import HEARTBEAT_ATTR, claim_trial, fail_stale, lock_file
 from loratune.errors import LoratuneError
 from loratune.space import Config, Space, config_key
 from loratune.study.pruner import FIRST_EPOCH
+from loratune.study.reconnect import ReconnectingRDBStorage, call_with_reconnect
 from loratune.study.startup import open_once_schema
 from loratune.tasks import get_metric
 
@@ -210,8 +211,10 @@ def rdb_storage(url: str) -> optuna.storages.RDBStorage:
             )
             _RDB[key] = open_once_schema(
                 url,
-                lambda: optuna.storages.RDBStorage(
+                lambda: ReconnectingRDBStorage(
                     url,
+                    # A server restarted under the run: pooled connections are checked first.
+                    engine_kwargs=None if url.startswith("sqlite") else {"pool_pre_ping": True},
                     heartbeat_interval=int(max(1, interval)),
                     grace_period=int(max(2, grace)),
                     **callback,  # type: ignore[arg-type]
@@ -312,15 +315,16 @@ def start_trial(
         "config": config.to_dict(),
         "started": datetime.now().isoformat(timespec="seconds"),
     }
-    trial = claim_trial(
-        study,
-        backend,
-        url,
-        key or config_key(config),
-        params_of(space, config),
-        distributions(space),
-        attrs,
-    )
+    key = key or config_key(config)
+
+    def claim() -> optuna.Trial | None:
+        params, dists = params_of(space, config), distributions(space)
+        return claim_trial(study, backend, url, key, params, dists, attrs)
+
+    # On a database server the whole claim is repeated while the server is unreachable: its
+    # advisory lock died with the connection, and the repeat reads the study again.
+    server = url if url and lock_file(url) is None and not url.startswith("sqlite") else None
+    trial = call_with_reconnect(server, f"claiming config {key}", claim) if server else claim()
     if trial is not None and not heartbeat:
         trial.set_user_attr(HEARTBEAT_ATTR, False)
     return trial
