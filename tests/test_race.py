@@ -527,6 +527,31 @@ def test_regret_vs_exhaustive_is_a_paired_difference(rows):
     assert 0 <= ci["ci_low"] < ci["mean"] < ci["ci_high"] <= 0.03
 
 
+def test_intervals_resample_grids_with_seeds_nested():
+    """A strategy deterministic per grid: its 20 seeds per grid are copies. Resampling runs
+    as independent draws gives an interval far too narrow; over grids it spans the grids."""
+    from loratune.race.compare import mean_ci, nested_ci
+
+    per_grid = {"a": 0.0, "b": 0.02, "c": 0.0, "d": 0.05}
+    values = {(g, s): v for g, v in per_grid.items() for s in range(20)}
+    nested = nested_ci(values)
+    naive = mean_ci(list(values.values()))
+    assert nested["mean"] == pytest.approx(naive["mean"]) == pytest.approx(0.0175)
+    assert nested["grids"] == 4
+    assert nested["ci_high"] - nested["ci_low"] > 3 * (naive["ci_high"] - naive["ci_low"])
+    assert nested["ci_low"] >= 0.0 and nested["ci_high"] <= 0.05
+    # The upper end reaches three grids' worst draws: (0.05 x 3 + 0.02) / 4 or beyond.
+    assert nested["ci_high"] >= 0.0375
+    # One grid: the seeds are resampled, as before.
+    one = nested_ci({("g", s): v for s, v in enumerate([0.0, 0.01, 0.02, 0.0, 0.03, 0.01])})
+    assert 0 <= one["ci_low"] < one["mean"] < one["ci_high"] <= 0.03
+    assert nested_ci({("g", s): 0.01 for s in range(5)}) == {
+        "mean": 0.01,
+        "ci_low": 0.01,
+        "ci_high": 0.01,
+    }
+
+
 def test_random_pick_curve_is_exact_on_a_hand_example():
     from fractions import Fraction as F
 
