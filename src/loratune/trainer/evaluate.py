@@ -31,6 +31,12 @@ def maybe_autocast(device: torch.device, enabled: bool) -> Iterator[None]:
         yield
 
 
+# Above this many tokens a vocabulary is large: its logits for every continuation position of
+# every label after every prompt of a batch would take gigabytes (Gemma 3: 1 MB per position).
+LARGE_VOCAB = 65_536
+HEAD_ROWS = 64  # positions per LM-head matmul on the large-vocabulary path: 64 MB of logits
+
+
 class Decoder:
     """The transformer body and LM head of a causal LM, called apart.
 
@@ -43,6 +49,11 @@ class Decoder:
         self.head = causal_lm.get_output_embeddings()
         params = inspect.signature(self.body.forward).parameters
         self._cache_kw = "cache" if "cache" in params else "past_key_values"
+        # A large vocabulary (Gemma 3's 262,144) scores labels through `picked_logprobs`: the
+        # head only at scored positions, a few rows at a time. Smaller ones keep the one-matmul
+        # path every recorded grid was measured with, so their scores stay bit-identical.
+        vocab = int(getattr(self.head, "out_features", 0) or 0)
+        self.head_rows = HEAD_ROWS if vocab > LARGE_VOCAB else None
 
     def __call__(
         self,
@@ -184,13 +195,33 @@ def score_labels(
                 last_pos.repeat_interleave(k, 0) + 1 + torch.arange(cont.shape[1], device=device)
             )
             h2, _ = decoder(c_ids, c_mask, c_pos, cache=cache, use_cache=True)
-            lp2 = decoder.head(h2).float().log_softmax(-1)
             tgt = target.repeat(b, 1)
-            picked = lp2.gather(-1, tgt.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+            if decoder.head_rows:
+                picked = picked_logprobs(decoder, h2, tgt)
+            else:
+                lp2 = decoder.head(h2).float().log_softmax(-1)
+                picked = lp2.gather(-1, tgt.clamp(min=0).unsqueeze(-1)).squeeze(-1)
             total = total + (picked * (tgt >= 0)).sum(-1).view(b, k)
         scores.append(total)
     out = torch.empty((len(prompts), k), device=device)
     out[torch.tensor(order, device=device)] = torch.cat(scores)
+    return out
+
+
+def picked_logprobs(decoder: Decoder, hidden: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """log p(target) at every position whose target is >= 0 (0 elsewhere), the LM head run
+    only at those positions and `decoder.head_rows` of them at a time: label padding gets no
+    logits, and no more than a chunk of vocabulary-wide rows exists at once."""
+    where = target >= 0
+    rows, tgt = hidden[where], target[where]
+    step = decoder.head_rows or max(1, len(tgt))
+    parts = [torch.zeros(0, device=hidden.device)]
+    for s in range(0, len(tgt), step):
+        logits = decoder.head(rows[s : s + step]).float()
+        t = tgt[s : s + step, None]
+        parts.append((logits.gather(-1, t) - logits.logsumexp(-1, keepdim=True)).squeeze(-1))
+    out = torch.zeros(target.shape, device=hidden.device)
+    out[where] = torch.cat(parts)
     return out
 
 
