@@ -32,7 +32,9 @@ Domain = Annotated[str | None, typer.Option("--domain", "-d", help="one of `lora
 Data = Annotated[
     Path | None, typer.Option(help="your own JSONL/CSV (prompt/completion or text/label)")
 ]
-Model = Annotated[str, typer.Option(help="smollm2-135m, tiny-llama, a hub id or a folder")]
+Model = Annotated[
+    str, typer.Option(help="smollm2-135m, gemma3-270m, tiny-llama, a hub id or a folder")
+]
 SpaceOpt = Annotated[str, typer.Option("--space", help="space TOML file, or a bundled name")]
 Storage = Annotated[
     str | None, typer.Option(help="Optuna storage URL [default: sqlite:///loratune.db]")
