@@ -99,13 +99,26 @@ def ground_truth_fields(
     }
 
 
+def write_data_csv(
+    path: Path, n: int = 80, labels: tuple[str, ...] = ("refund", "login", "delivery")
+) -> Path:
+    """A small labelled CSV of user data at `path`, as `--data` reads it: `n` rows, the
+    labels in turn, each text naming its label."""
+    rows = ["text,label"]
+    for i in range(n):
+        label = labels[i % len(labels)]
+        rows.append(f"message {i} about my {label} problem number {i * 7},{label}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def make_data_csv():
+    """`write_data_csv`, for a test or fixture that needs another size, labels or place."""
+    return write_data_csv
+
+
 @pytest.fixture
 def data_csv(tmp_path: Path) -> Path:
     """A small three-label CSV of user data, as `--data` reads it."""
-    rows = ["text,label"]
-    for i in range(80):
-        label = ["refund", "login", "delivery"][i % 3]
-        rows.append(f"message {i} about my {label} problem number {i * 7},{label}")
-    path = tmp_path / "tickets.csv"
-    path.write_text("\n".join(rows) + "\n")
-    return path
+    return write_data_csv(tmp_path / "tickets.csv")

@@ -22,18 +22,6 @@ def space_file(tmp_path):
     return path
 
 
-@pytest.fixture
-def data_csv(tmp_path):
-    rows = ["text,label"] + [
-        f"ticket {i} says {['pay', 'login', 'ship'][i % 3]} issue {i * 7},"
-        f"{['billing', 'account', 'delivery'][i % 3]}"
-        for i in range(90)
-    ]
-    path = tmp_path / "t.csv"
-    path.write_text("\n".join(rows) + "\n")
-    return path
-
-
 def test_autotune_end_to_end_with_tiny_llama(tmp_path, space_file, data_csv):
     url = f"sqlite:///{tmp_path}/a.db"
     result = api.autotune(

@@ -39,14 +39,13 @@ def _tiny_sweep(tmp, url: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory):
+def recorded(tmp_path_factory, make_data_csv):
     """A study with two finished trials, which no failing command may disturb."""
     tmp = tmp_path_factory.mktemp("cli")
     (tmp / "space.toml").write_text(
         "[grid]\nrank = [2, 4]\nlearning_rate = [1e-3]\n[fixed]\nepochs = 1\n"
     )
-    rows = ["text,label"] + [f"note {i} on item {i * 3},{['a', 'b'][i % 2]}" for i in range(60)]
-    (tmp / "data.csv").write_text("\n".join(rows) + "\n")
+    make_data_csv(tmp / "data.csv", n=60, labels=("a", "b"))
     url = f"sqlite:///{tmp}/keep.db"
     res = run("sweep", *_tiny_sweep(tmp, url), "--device", "cpu")
     assert res.returncode == 0, res.stderr

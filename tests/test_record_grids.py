@@ -34,12 +34,8 @@ def _record(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_grid_is_recorded_then_rebuilt_from_its_jsonl(tmp_path):
-    rows = ["text,label"] + [
-        f"message {i} about my {lab} problem {i * 7},{lab}"
-        for i, lab in enumerate(["refund", "login", "delivery"] * 40)
-    ]
-    (tmp_path / "tickets.csv").write_text("\n".join(rows) + "\n")
+def test_grid_is_recorded_then_rebuilt_from_its_jsonl(tmp_path, make_data_csv):
+    make_data_csv(tmp_path / "tickets.csv", n=120)
     (tmp_path / "space.toml").write_text(
         "[grid]\nrank = [2, 4]\nlearning_rate = [1e-3]\n[fixed]\nepochs = 1\nbatch_size = 16\n"
     )

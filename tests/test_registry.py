@@ -49,12 +49,11 @@ def reverse_grid() -> Iterator[None]:
 
 
 @pytest.fixture
-def files(tmp_path: Path) -> Path:
+def files(tmp_path: Path, make_data_csv) -> Path:
     (tmp_path / "space.toml").write_text(
         "[grid]\nrank = [2, 4]\nlearning_rate = [1e-3, 3e-3]\n[fixed]\nepochs = 1\n"
     )
-    rows = ["text,label"] + [f"note {i} on item {i * 3},{['a', 'b'][i % 2]}" for i in range(60)]
-    (tmp_path / "data.csv").write_text("\n".join(rows) + "\n")
+    make_data_csv(tmp_path / "data.csv", n=60, labels=("a", "b"))
     return tmp_path
 
 
