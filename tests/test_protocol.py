@@ -147,10 +147,10 @@ def test_replay_charges_and_decides_what_the_real_run_did(
     configs: the same configs, the same stops, the same values; the replay charges the
     recorded set-up, epochs run and evaluations run, and a really stopped trial never ran
     its test evaluation."""
-    autotune_mod = importlib.import_module("loratune.api.autotune")
+    search_mod = importlib.import_module("loratune.api.search")
 
     # A gate that stops anything below the best epoch-1 score, so some trial stops.
-    monkeypatch.setattr(autotune_mod, "EarlyStop", lambda n_val: EarlyStop(n_val=n_val, z=1e-6))
+    monkeypatch.setattr(search_mod, "EarlyStop", lambda n_val: EarlyStop(n_val=n_val, z=1e-6))
     url = f"sqlite:///{tmp_path}/g.db"
     common = dict(
         data=splits["train"],

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from pathlib import Path
 from typing import Any
 
-import optuna
-
-from loratune.api.context import Job, Progress, prepare_job
-from loratune.api.pick import (
-    SEPARATE_ATTR,
-    SEPARATE_PHASE,
-    card_adapter,
-    keep_adapters,
-    pick_best,
-    runs_dir,
-    test_pick,
-)
-from loratune.api.prior import choose_prior
-from loratune.api.record import StudyRecorder
+from loratune.api.context import Progress, prepare_job
+from loratune.api.pick import card_adapter, keep_adapters, pick_best, runs_dir, test_pick
+from loratune.api.search import plan_search, search
 from loratune.api.separate import separate
 from loratune.api.spec import (  # the defaults are read here by benchmarks and tests
     DEFAULT_EARLY_STOP,
@@ -29,21 +17,21 @@ from loratune.api.spec import (  # the defaults are read here by benchmarks and 
     JobSpec,
     SaveRule,
 )
+from loratune.api.stages import (
+    Kept,
+    Picked,
+    Prepared,
+    Searched,
+    Separated,
+    Tested,
+    Validated,
+    advance,
+)
 from loratune.api.validate import validate_study
 from loratune.errors import LoratuneError
 from loratune.executors import Executor
-from loratune.models import DEFAULT_MODEL
 from loratune.report import write_report
 from loratune.results import AutotuneResult
-from loratune.strategies import registry
-from loratune.strategies.autotune import EarlyStop
-from loratune.strategies.base import Strategy
-from loratune.strategies.loop import run_loop
-from loratune.strategies.search import Autotune
-from loratune.strategies.warm import DEFAULT_PORTFOLIO, WarmStart
-from loratune.study import records
-from loratune.study.pruner import EpochOnePruner
-from loratune.tasks import N_CHECK
 
 __all__ = [
     "DEFAULT_EARLY_STOP",
@@ -68,139 +56,101 @@ def autotune(
     (`autotune("customer_support", model="tiny-llama", explore=6)`).
     Every decision reads validation only, by the spec's `metric` (accuracy unless given): the
     predictor's targets, the configs to verify, the pick. The test split is read once, at the
-    end, for the pick alone. Early stopping applies to proportion metrics only (see `_strategy`).
+    end, for the pick alone. Early stopping applies to proportion metrics only
+    (`api.search.plan_search`).
     With `early_stop`, a trial (explored or verified) stops after its first epoch when its
     check accuracy is clearly below the best first-epoch accuracy so far (`EarlyStop`);
     it still informs the predictor but is never the pick.
     Every step is deterministic given the seeds, so resume=True replays the same decisions
     and trains only what is missing.
 
-    The run is the one loop (`strategies.loop`): the strategy asks (the `Autotune` strategy,
-    or the one `budget.strategy` names in the registry), the backend (in this process, or
-    `ray` with `workers` actors) trains, the study records and its pruner stops weak trials,
-    so several workers or processes share one early-stopping state. With `separate` = K >= 2
-    (off by default), the noise-aware last step (`api.separate`) may retrain the top K with
-    the next training seed when the pick is within validation noise of the runner-up. Then
-    the pick (by validation) is tested once and reported.
+    The run is a pipeline of stages, each a function of the previous stage's result
+    (`api.stages`): prepare, search, pick, separate, test once, validate, keep and card,
+    report. The search is the one loop (`strategies.loop`): the strategy asks (the warm start
+    from a prior, the cold-start `Autotune`, or the one `budget.strategy` names in the
+    registry), the backend (in this process, or `ray` with `workers` actors) trains, the study
+    records and the search's pruner stops weak trials, so several workers or processes share
+    one early-stopping state. With `separate` = K >= 2 (off by default), the noise-aware step
+    (`api.separate`) may retrain the top K with the next training seed when the pick is
+    within validation noise of the runner-up. Then the pick (by validation) is tested once
+    and reported.
     """
     spec = JobSpec.given(spec, "autotune", options)
-    pruner = _Pruner()
-    job = prepare_job(spec, progress, executor, pruner=pruner)
-    target = Path(spec.out) if spec.out else runs_dir(job.study.study_name)
-    adapters = target / "adapters"
-    strategy, recorder, prior_note = _strategy(job, pruner, adapters)
+    prepared = prepare(spec, progress, executor)
     try:
-        started = time.perf_counter()
-        run_loop(strategy, job.get_backend(), recorder)
-        search_seconds = time.perf_counter() - started
-        all_records = records(job.study)
-        if isinstance(strategy, Autotune):
-            explore_keys, verify_keys = strategy.explore_keys(), strategy.verify_keys()
-        else:  # a strategy without phases: every trial is a search trial
-            explore_keys, verify_keys = {r.metrics.get("config_key") for r in all_records}, set()
-        # The noise-aware last step's trials (another training seed) are not the search's.
-        all_records = [r for r in all_records if r.metrics.get("phase") != SEPARATE_PHASE]
-        explored = [r for r in all_records if r.metrics.get("config_key") in explore_keys]
-        verified = [r for r in all_records if r.metrics.get("config_key") in verify_keys]
-        best = pick_best(all_records)
-        if best is None:
-            raise LoratuneError(
-                "no trial finished all its epochs (failed or stopped early): "
-                "see them with `loratune export`"
-            )
-        pruner.rule = None  # the separating trials run every epoch
-        separated = separate(job, all_records, spec.budget.separate, adapters)
-        if separated is not None:
-            # The test reads the kept adapter's trial (first or second seed).
-            best, separation = separated
-        else:
-            separation = None
-            if job.study.user_attrs.get(SEPARATE_ATTR):  # an earlier run's, with the step on
-                job.study.set_user_attr(SEPARATE_ATTR, None)
-        tested = test_pick(job, best, adapters)
+        picked = pick(search(prepared))
+        # The separating trials run every epoch: a second seed stopped at epoch 1 could not
+        # be compared, adapter for adapter, with the first seed's finished ones.
+        tested = test_once(separate(picked, early_stop=None))
     finally:
-        job.close()
-    validation = validate_study(job.study.study_name, spec.storage, grid_study=spec.grid_study)
-    kept = keep_adapters(adapters, target, best, verified, all_records, spec.keep)
-    if kept is not None:
-        card_adapter(kept, job.study.study_name, best.number, tested, validation)
-    autotuned = strategy if isinstance(strategy, Autotune) else None
-    predictor = autotuned.predictor if autotuned else None
-    result = AutotuneResult(
-        study=job.study.study_name,
-        best=best,
-        predictions=tuple(autotuned.predictions or ()) if autotuned else (),
-        explored=tuple(explored),
-        verified=tuple(verified),
-        validation=validation,
-        surrogates=dict(predictor.chosen) if predictor else {},
-        strategy=spec.budget.strategy,
-        adapter_dir=kept,
-        separation=separation,
-        prior=prior_note,
-        stop_reason=strategy.stop_reason if isinstance(strategy, WarmStart) else "",
-        search_seconds=search_seconds,
-    )
-    if spec.report:
-        result = dataclasses.replace(result, report_dir=write_report(result, job.space, target))
-    return result
+        prepared.job.close()  # the backend's workers and resident model; the study stays
+    return report(keep_and_card(validate(tested)))
 
 
-def _strategy(job: Job, pruner: _Pruner, adapters: Path) -> tuple[Strategy, StudyRecorder, str]:
-    """The strategy the spec names, reset for this job, the recorder that runs it, and a line
-    on the prior it starts from.
+def prepare(
+    spec: JobSpec, progress: Progress | None = None, executor: Executor | None = None
+) -> Prepared:
+    """The prepare stage: inputs checked, the study opened, the search planned (its strategy,
+    its pruner's rule, its prior), all before the base model loads."""
+    job = prepare_job(spec, progress, executor)
+    target = Path(spec.out) if spec.out else runs_dir(job.study.study_name)
+    return Prepared(spec, job, target, target / "adapters", plan_search(job))
 
-    The default is the warm start (`WarmStart`) from the prior `--prior` chooses, or, with
-    `--prior none` (or no prior to use), the cold-start `Autotune` strategy; either way with
-    early stopping in the study's pruner (shared by every worker and process). Another
-    registered strategy runs as the registry builds it
-    for this job's budget, with `loratune.autotune`'s own predictor fit; it stops trials itself.
-    """
-    spec = job.spec
-    budget = spec.budget
-    n_check = min(N_CHECK, len(job.task.validation))
-    # The epoch-1 rule is a two-proportion z-test: it holds for a proportion of examples right
-    # (accuracy, exact match), not for an F1 or a loss, whose spread on the check subset it
-    # cannot know. For those, early stopping is off and every trial runs all its epochs.
-    early_stop = budget.early_stop and job.metric.proportion
-    strategy: Strategy
-    note = ""
-    if budget.strategy == registry.DEFAULT_STRATEGY:
-        pruner.rule = EarlyStop(n_val=n_check) if early_stop else None
-        model = job.spec.model or DEFAULT_MODEL
-        chosen = choose_prior(budget.prior, model, job.domain, job.study._storage)
-        note = chosen.note
-        if chosen.prior is None:
-            strategy = Autotune(budget.explore, budget.verify, budget.rule)
-        else:
-            ceiling = min(budget.ceiling, budget.explore + budget.verify)
-            portfolio = min(DEFAULT_PORTFOLIO, ceiling)
-            strategy = WarmStart(chosen.prior, portfolio, ceiling, name=registry.DEFAULT_STRATEGY)
-    else:
-        setting = registry.Setting(
-            job.space, budget.explore, budget.verify, early_stop, n_check, None, job.domain
+
+def pick(searched: Searched) -> Picked:
+    """The pick stage: the search's best finished trial by validation."""
+    best = pick_best(list(searched.trials))
+    if best is None:
+        raise LoratuneError(
+            "no trial finished all its epochs (failed or stopped early): "
+            "see them with `loratune export`"
         )
-        strategy = registry.entry(budget.strategy, setting).make()
-    strategy.reset(job.space, spec.seed)
-    phased = isinstance(strategy, Autotune | WarmStart)
-    recorder = StudyRecorder(
-        job,
-        strategy.phase if phased else (lambda c: "search"),
-        strategy.trial_attrs if phased else None,
-        adapters,
-        total=strategy.budget() or len(job.space),
-        early_stop=(pruner.rule.n_val, pruner.rule.z) if pruner.rule else None,
-        remote=getattr(job.get_backend(), "remote", False),
+    return advance(Picked, searched, best=best)
+
+
+def test_once(separated: Separated) -> Tested:
+    """The test-once stage: the kept adapter's trial scored on the test split, once per study."""
+    tested = test_pick(separated.job, separated.pick, separated.adapters)
+    return advance(Tested, separated, tested=tested)
+
+
+def validate(tested: Tested) -> Validated:
+    """The validate stage: the run's statistics, read back from the study alone."""
+    spec = tested.spec
+    validation = validate_study(
+        tested.job.study.study_name, spec.storage, grid_study=spec.grid_study
     )
-    return strategy, recorder, note
+    return advance(Validated, tested, validation=validation)
 
 
-class _Pruner(EpochOnePruner):
-    """The study's pruner; its rule is set once the validation split's size is known (None:
-    early stopping is off, or left to the strategy; nothing is pruned)."""
+def keep_and_card(validated: Validated) -> Kept:
+    """The keep-and-card stage: the adapters `keep` asks for stay, the pick's with its card."""
+    v = validated
+    kept = keep_adapters(
+        v.adapters, v.target, v.pick, list(v.verified), list(v.trials), v.spec.keep
+    )
+    if kept is not None:
+        card_adapter(kept, v.job.study.study_name, v.pick.number, dict(v.tested), v.validation)
+    return advance(Kept, v, adapter_dir=kept)
 
-    def __init__(self) -> None:
-        self.rule: EarlyStop | None = None  # type: ignore[assignment]
 
-    def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
-        return self.rule is not None and super().prune(study, trial)
+def report(kept: Kept) -> AutotuneResult:
+    """The report stage: the run's result, and its report written where `report` asks."""
+    result = AutotuneResult(
+        study=kept.job.study.study_name,
+        best=kept.pick,
+        predictions=kept.predictions,
+        explored=kept.explored,
+        verified=kept.verified,
+        validation=kept.validation,
+        surrogates=dict(kept.surrogates),
+        strategy=kept.spec.budget.strategy,
+        adapter_dir=kept.adapter_dir,
+        separation=kept.separation,
+        prior=kept.plan.prior,
+        stop_reason=kept.stop_reason,
+        search_seconds=kept.search_seconds,
+    )
+    if not kept.spec.report:
+        return result
+    return dataclasses.replace(result, report_dir=write_report(result, kept.job.space, kept.target))

@@ -3,8 +3,12 @@
 `StudyRecorder` is the recorder `strategies.loop.run_loop` drives in real runs. Its history
 is the study's (every process's finished trials, so a resumed or shared run decides on all of
 them); a config is claimed atomically before it trains (`study.start_trial`); epochs are
-reported to the study, where its pruner decides early stopping; a trial trained in this
-process records heartbeats, so a resumed run or another process knows it is alive.
+reported to the study, where the recorder's pruner decides early stopping; a trial trained
+in this process records heartbeats, so a resumed run or another process knows it is alive.
+
+Each recorder sees the study through its own pruner (`early_stop`), as a Ray worker opens the
+study with its trial's rule: the search's trials and the separating step's share one study
+but not one pruning rule, and no rule is switched off mid-run.
 """
 
 from __future__ import annotations
@@ -32,10 +36,18 @@ from loratune.study import (
     start_trial,
     storage_url,
 )
+from loratune.study.pruner import EarlyStop, EpochOnePruner
 from loratune.trainer import TrialResult
 from loratune.trainer.loop import EpochCallback
 
 _FIELDS = {f.name: f for f in dataclasses.fields(TrialResult)}
+
+
+def with_pruner(study: optuna.Study, early_stop: EarlyStop | None) -> optuna.Study:
+    """`study` (the same storage, the same trials) pruned by `early_stop`'s epoch-1 rule, or
+    by nothing: a trial claimed through it asks this pruner (`trial.should_prune`)."""
+    pruner = EpochOnePruner(early_stop) if early_stop else optuna.pruners.NopPruner()
+    return optuna.Study(study.study_name, study._storage, sampler=study.sampler, pruner=pruner)
 
 
 def result_of(r: TrialRecord) -> TrialResult:
@@ -66,7 +78,8 @@ def absolute_url(url: str | None) -> str | None:
 class StudyRecorder:
     """Records a loop's trials in `job.study`. `phase(config)` and `attrs(config)` are stored
     on each trial; with `save_dir`, each trial's adapter goes to <save_dir>/trial-<number>;
-    `early_stop` = (n_check, z) of the study's pruner, for workers in other processes;
+    `early_stop`: the epoch-1 rule its trials are pruned by, here and in workers in other
+    processes (None: every trial runs every epoch, unless the strategy stops it);
     `seed`: the training seed of its trials (None: the job's). It sees only the trials of its
     seed, and a config trained with another seed than the job's is claimed apart."""
 
@@ -77,7 +90,7 @@ class StudyRecorder:
         attrs: Callable[[Config], dict[str, Any]] | None = None,
         save_dir: Path | None = None,
         total: int | None = None,
-        early_stop: tuple[int, float] | None = None,
+        early_stop: EarlyStop | None = None,
         remote: bool = False,
         seed: int | None = None,
     ) -> None:
@@ -90,6 +103,7 @@ class StudyRecorder:
         self._beats: dict[int, Heartbeat] = {}
         self._started = 0
         self._phase: str | None = None
+        self.study = with_pruner(job.study, early_stop)
 
     def observe(self) -> tuple[list[Observation], list[Config]]:
         recs = [r for r in records(self.job.study) if self._mine(r)]
@@ -122,7 +136,7 @@ class StudyRecorder:
         }
         key = None if self.seed == job.seed else f"{config_key(config)};seed={self.seed}"
         trial = start_trial(
-            job.study, job.space, config, attrs, job.storage, heartbeat=True, key=key
+            self.study, job.space, config, attrs, job.storage, heartbeat=True, key=key
         )
         if trial is None:
             return None
@@ -138,7 +152,9 @@ class StudyRecorder:
         ref = None
         url = absolute_url(storage_url(job.storage))
         if self.remote and url is not None:
-            ref = TrialRef(url, job.study.study_name, trial._trial_id, self.early_stop, True)
+            rule = self.early_stop
+            stop = (rule.n_val, rule.z) if rule is not None else None
+            ref = TrialRef(url, job.study.study_name, trial._trial_id, stop, True)
         folder = self.save_dir / f"trial-{n}" if self.save_dir else None
         return Submission(n, config, folder, ref)
 
@@ -157,9 +173,9 @@ class StudyRecorder:
             if done.retries:
                 metrics["retries"] = done.retries
             result = done.result
-            finish_trial(self.job.study, trial, result.accuracy, metrics, result.curve)
+            finish_trial(self.study, trial, result.accuracy, metrics, result.curve)
         else:
-            fail_trial(self.job.study, trial, done.error or "failed")
+            fail_trial(self.study, trial, done.error or "failed")
         record = next(r for r in records(self.job.study) if r.number == trial.number)
         self.finished.append(record)
         self.job.progress.trial_finished(record)
@@ -169,7 +185,7 @@ class StudyRecorder:
         trial = self._trials.pop(job.ticket, None)
         self._stop_beat(job.ticket)
         if trial is not None:
-            self.job.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
 
     def idle(self) -> None:
         """Trials run in other processes: wait a heartbeat, then fail those gone silent

@@ -10,6 +10,9 @@ then to the earlier in the first ranking: `strategies.separate.keep_best_adapter
 same test against the next best adapter says whether it is distinguishable. Validation
 decides all of it; the test split is still read once, for the adapter kept
 (`pick.test_pick`).
+
+The step's trials are pruned by the rule given to it (`early_stop`; autotune gives none),
+not by the search's: they share the study, each loop with its own pruner.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from loratune.api.context import Job
 from loratune.api.pick import SEPARATE_ATTR, SEPARATE_PHASE, ranked
 from loratune.api.record import StudyRecorder
+from loratune.api.stages import Picked, Separated, advance
 from loratune.api.validate import charged, runner_up
 from loratune.results import Separation
 from loratune.space import Config, config_key
@@ -27,6 +31,7 @@ from loratune.strategies.base import Answer, Observation, Strategy
 from loratune.strategies.loop import run_loop
 from loratune.strategies.separate import SeedScore, keep_best_adapter
 from loratune.study import TrialRecord, records
+from loratune.study.pruner import EarlyStop
 
 
 class _Again(Strategy):
@@ -43,13 +48,33 @@ class _Again(Strategy):
         return next((c for c in self.todo if config_key(c) not in taken), None)
 
 
-def separate(
-    job: Job, trials: list[TrialRecord], k: int, adapters: Path | None = None
+def separate(picked: Picked, *, early_stop: EarlyStop | None) -> Separated:
+    """The separate stage: the adapter kept among the top `budget.separate` of the search's
+    trials and their second-seed trials, pruned by `early_stop`; the search's best where
+    the step is off or cannot run."""
+    job = picked.job
+    found = _separate(
+        job, list(picked.trials), job.spec.budget.separate, picked.adapters, early_stop
+    )
+    if found is None:
+        if job.study.user_attrs.get(SEPARATE_ATTR):  # an earlier run's, with the step on
+            job.study.set_user_attr(SEPARATE_ATTR, None)
+        return advance(Separated, picked, pick=picked.best, separation=None)
+    pick, separation = found
+    return advance(Separated, picked, pick=pick, separation=separation)
+
+
+def _separate(
+    job: Job,
+    trials: list[TrialRecord],
+    k: int,
+    adapters: Path | None,
+    early_stop: EarlyStop | None,
 ) -> tuple[TrialRecord, Separation] | None:
     """The pick among the adapters of the top `k` of `trials` (the search's, first training
     seed) and of their second-seed trials (adapters saved in `adapters`), and how it was
     separated; None when the step is off (k < 2, or a metric with no per-example hits) or
-    fewer than two configs finished. Early stopping must be off in the study's pruner."""
+    fewer than two configs finished."""
     top = ranked(trials)[:k]
     if k < 2 or job.metric.name != "accuracy" or len(top) < 2:
         return None
@@ -68,8 +93,9 @@ def separate(
         lambda c: SEPARATE_PHASE,
         total=len(top),
         save_dir=adapters,  # the kept adapter may be a second-seed one
+        early_stop=early_stop,
         remote=getattr(job.get_backend(), "remote", False),
-        seed=seed,  # no early-stopping rule sent to remote workers
+        seed=seed,
     )
     strategy = _Again([r.config for r in top])
     strategy.reset(job.space, seed)
