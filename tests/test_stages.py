@@ -32,7 +32,7 @@ def _within_noise(a: str, b: str) -> PairedDifference:
     return PairedDifference(len(a), 0, 0, 1.0)
 
 
-def test_autotune_runs_its_stages_in_order(tmp_path: Path, monkeypatch) -> None:
+def test_autotune_runs_its_stages_in_order(tmp_path: Path, data_csv: Path, monkeypatch) -> None:
     pipeline = importlib.import_module("loratune.api.autotune")
     search = importlib.import_module("loratune.api.search")
     seen: list[tuple[str, Any]] = []
@@ -49,19 +49,13 @@ def test_autotune_runs_its_stages_in_order(tmp_path: Path, monkeypatch) -> None:
     # so the separate stage trains both again with the next seed, under its own pruner.
     monkeypatch.setattr(search, "EarlyStop", lambda n_val: EarlyStop(n_val=n_val, z=1e-6))
     monkeypatch.setattr(stats, "paired_difference", _within_noise)
-    rows = ["text,label"] + [
-        f"ticket {i} says {['pay', 'login', 'ship'][i % 3]} issue {i * 7},"
-        f"{['billing', 'account', 'delivery'][i % 3]}"
-        for i in range(90)
-    ]
-    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
     (tmp_path / "grid.toml").write_text(
         'name = "mini"\n[grid]\nrank = [2, 4]\nlearning_rate = [1e-3, 1e-2, 5e-2]\n'
         "[fixed]\nepochs = 2\nbatch_size = 8\nmax_length = 48\n"
     )
     result = api.autotune(
         prior="none",
-        data=tmp_path / "t.csv",
+        data=data_csv,
         model="tiny-llama",
         space=tmp_path / "grid.toml",
         explore=3,

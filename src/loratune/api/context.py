@@ -148,7 +148,6 @@ def prepare_job(
     spec: JobSpec,
     progress: Progress | None = None,
     executor: Executor | None = None,
-    pruner: optuna.pruners.BasePruner | None = None,
 ) -> Job:
     """Load the task and open (or create) the study; the spec checked the rest already."""
     t = spec.task
@@ -188,7 +187,6 @@ def prepare_job(
             "task": described,
             "protocol": PROTOCOL,
         },
-        pruner=pruner,
     )
     recorded = st.user_attrs.get("task") or {}
     if recorded.get("data_sha256") not in (None, described["data_sha256"]):
