@@ -205,10 +205,10 @@ class _SlowOnce:
 
     def run(self, config, hooks, save_adapter=None):
         self.calls += 1
-        for i in range(3):
+        for i in range(6):  # 2.4 s when slow: past 1 s, and past a retry's 2 s
             if self.calls <= self.slow:
                 time.sleep(0.4)
-            hooks.on_step(0, i, 3, 1.0)
+            hooks.on_step(0, i, 6, 1.0)
         return self.result
 
 
@@ -224,7 +224,7 @@ def _result():
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("slow, error", [(1, None), (2, "ran past its deadline of 1 s")])
+@pytest.mark.parametrize("slow, error", [(1, None), (2, "ran past its deadline of 2 s")])
 def test_a_trial_past_its_deadline_is_failed_and_retried_once_in_process(slow, error):
     from loratune.executors.base import Submission
     from loratune.executors.deadline import Deadlines
@@ -257,6 +257,8 @@ def test_deadline_comes_from_the_runs_measured_pace():
     fast.learn(_result())
     assert fast.limit(config) == pytest.approx(4 * (0.2 + 3 * 1.1))
     assert Deadlines(override=5.0).limit(config) == 5.0
+    assert Deadlines(override=5.0).limit(config, attempt=1) == 10.0  # a retry gets twice
+    assert fast.limit(config, attempt=1) == pytest.approx(8 * (0.2 + 3 * 1.1))
     for bad in (0.0, -1.0, float("nan"), float("inf")):
         with pytest.raises(LoratuneError, match="--trial-timeout"):
             Deadlines(override=bad)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 FACTOR = 4.0
 FLOOR_SECONDS = 60.0
 HANG_ENV = "LORATUNE_FAULT_HANG"
+RETRY_STRETCH = 2.0  # a retried trial's deadline, times the first attempt's
 
 
 @dataclass
@@ -59,14 +60,18 @@ class Deadlines:
         self._setup = max(self._setup, result.setup_seconds)
         self._learned += 1
 
-    def limit(self, config: Config) -> float | None:
-        """Seconds `config`'s trial may run, or None (nothing measured and no override)."""
+    def limit(self, config: Config, attempt: int = 0) -> float | None:
+        """Seconds `config`'s trial may run, or None (nothing measured and no override).
+
+        A retry (`attempt` 1) gets twice the time: a trial failed for being slow (a starved
+        machine) must not fail again for the same slowness; a hang outlasts any bound.
+        """
         if self.override is not None:
-            return self.override
+            return self.override * RETRY_STRETCH**attempt
         if not self._learned:
             return None
         expected = self._setup + self._epoch * config.epochs
-        return max(self.floor, self.factor * expected)
+        return max(self.floor, self.factor * expected) * RETRY_STRETCH**attempt
 
 
 def past_deadline(limit: float) -> str:

@@ -57,9 +57,9 @@ class InProcessBackend:
 
     def wait(self, on_epoch: EpochHook) -> list[Finished]:
         job = self._queue.popleft()
-        limit = self.deadlines.limit(job.config)
         attempt = 0
         while True:
+            limit = self.deadlines.limit(job.config, attempt)
             done = self._attempt(job, on_epoch, limit, attempt)
             late = limit is not None and done.error == past_deadline(limit)
             if not late or attempt >= MAX_RETRIES:

@@ -143,7 +143,7 @@ class RayBackend:
             self._queue.popleft()
             save = job.save_adapter is not None
             ref = self.actors[actor].run.remote(job.config, save, job.trial)
-            limit = self.deadlines.limit(job.config)
+            limit = self.deadlines.limit(job.config, attempt)
             self._flights[ref] = _Flight(job, actor, attempt, limit, time.monotonic())
 
     def submit(self, job: Submission) -> None:
