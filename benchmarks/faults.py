@@ -53,6 +53,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from loratune.provenance import cpu_name
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 STUDY = "shared"
@@ -590,11 +592,7 @@ def write_doc(doc: Path, table: str) -> None:
 
 
 def machine() -> dict[str, Any]:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
+    cpu = cpu_name()
     affinity = sorted(os.sched_getaffinity(0))
     return {
         "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+from loratune.provenance import cpu_name
+
 COLUMNS = (
     ("load_s", "load s", "{:.1f}"),
     ("epoch_s", "s / epoch", "{:.1f}"),
@@ -152,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{args.domain}: n_train {args.n_train}, n_val {args.n_val}, epochs {args.epochs}, "
         f"rank {args.rank}, batch {args.batch_size}, lr {args.learning_rate:g}; torch threads "
-        f"{args.threads}; {platform.machine()}, {_cpu_model()}",
+        f"{args.threads}; {platform.machine()}, {cpu_name()}",
         flush=True,
     )
     passed = [
@@ -178,16 +180,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":
